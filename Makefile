@@ -1,0 +1,51 @@
+# Two commands: `make run` (the whole service on this machine) and `make test` (lint, types,
+# tests). Tools run from .venv/bin, so no virtualenv needs to be activated.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Web server port: `PORT=9000 make run`.
+PORT ?= 8000
+
+.PHONY: install migrate run test lint fmt
+
+install: $(STAMP) .env
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalls only when a requirements file changed since the last install.
+$(STAMP): $(wildcard requirements/*.txt) | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements/dev.txt
+	touch $@
+
+# Development settings (DEBUG, dev secret key); never overwrites an existing .env.
+.env:
+	cp .env.example .env
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+# honcho gives every process its own PORT (base + 100 per Procfile line), so the web
+# server's port travels as WEB_PORT instead.
+run: install migrate
+	@echo ""
+	@echo "  API          http://127.0.0.1:$(PORT)/api/v1/  (endpoints: see the API docs)"
+	@echo "  Healthcheck  http://127.0.0.1:$(PORT)/api/v1/healthcheck"
+	@echo "  API docs     http://127.0.0.1:$(PORT)/api/docs/  (Redoc: /api/redoc/, schema: /api/schema/)"
+	@echo "  Admin        http://127.0.0.1:$(PORT)/admin/  (python manage.py createsuperuser)"
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/pytest

@@ -1,0 +1,270 @@
+"""Django settings: one module, every value from the environment (and `.env` in development).
+
+Each section is a table of contents entry; `.env.example` and the README document every variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    # Variables already in the environment win over the file.
+    env.read_env(BASE_DIR / ".env")
+
+# GENERAL
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#debug
+DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
+# Only a development machine gets a default: in production a missing key stops start-up.
+SECRET_KEY: str = (
+    env("DJANGO_SECRET_KEY", default="django-insecure-development-only-key")
+    if DEBUG
+    else env("DJANGO_SECRET_KEY")
+)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
+ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-trusted-origins
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+USE_TZ = True
+
+# DATABASES (the service database: jobs, api_log, users; not the warehouse)
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#databases
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker write concurrently: WAL lets readers proceed, IMMEDIATE
+    # takes the write lock at BEGIN (no mid-transaction "database is locked"), and the
+    # timeout makes a writer wait for the lock instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+# https://docs.djangoproject.com/en/5.2/ref/settings/#default-auto-field
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# URLS
+# ------------------------------------------------------------------------------
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+
+# APPS
+# ------------------------------------------------------------------------------
+DJANGO_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    # Before staticfiles, so runserver serves static files the way production does.
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+]
+THIRD_PARTY_APPS = [
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
+LOCAL_APPS = [
+    "project",
+    "warehouse",
+    "records",
+    "audit",
+]
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+
+# MIDDLEWARE
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#middleware
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# STATIC (admin, Swagger UI and Redoc assets; served by WhiteNoise, no CDN)
+# ------------------------------------------------------------------------------
+# https://whitenoise.readthedocs.io/en/stable/django.html
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed but not hashed: pages render without a prior `collectstatic` (development,
+    # tests); the only assets are the admin's and the API viewers', which rarely change.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# In DEBUG, serve straight from the apps' static folders (no `collectstatic` needed).
+WHITENOISE_USE_FINDERS = DEBUG
+
+# TEMPLATES
+# ------------------------------------------------------------------------------
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SECURITY
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# LOGGING (to the console; the worker uses the same configuration)
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/logging/
+LOG_LEVEL: str = env("LOG_LEVEL", default="INFO")
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "console": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "console"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Replaces Django's default handlers (console only when DEBUG, mail_admins) with ours.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # The connector logs every HTTP round trip at INFO.
+        "databricks": {"level": "WARNING"},
+    },
+}
+
+# CELERY
+# ------------------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+# The default broker needs no server: kombu's filesystem transport, shared by every process
+# on this machine through var/broker/. Set CELERY_BROKER_URL=redis://... in production.
+CELERY_BROKER_URL: str = env("CELERY_BROKER_URL", default="filesystem://")
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
+    {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+        # Exchange bindings (fanout, remote control); kombu's default is ./control in the cwd.
+        "control_folder": str(BROKER_DIR / "control"),
+        # Seconds between scans of the queue folder (kombu's default, 1 s, delays every job).
+        "polling_interval": 0.25,
+    }
+    if CELERY_BROKER_URL.startswith("filesystem://")
+    else {}
+)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = TIME_ZONE
+# A task is acknowledged after it ran, and a worker that dies mid-task hands it back: tasks
+# are idempotent, so a second delivery is safe and a lost one is not.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT: int = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
+CELERY_TASK_TIME_LIMIT: int = env.int("CELERY_TASK_TIME_LIMIT", default=16 * 60)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE: dict[str, Any] = {}
+
+# DJANGO REST FRAMEWORK
+# ------------------------------------------------------------------------------
+# https://www.django-rest-framework.org/api-guide/settings/
+REST_FRAMEWORK: dict[str, Any] = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # Closed by default: every endpoint needs an API key unless it says otherwise.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework_api_key.permissions.HasAPIKey"],
+    "EXCEPTION_HANDLER": "project.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS: dict[str, Any] = {
+    "TITLE": "Records service",
+    "DESCRIPTION": "Job-queued writes and synchronous reads on Databricks Unity Catalog tables.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc assets come from drf-spectacular-sidecar: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "ApiKeyAuth": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": 'An API key, sent as "Api-Key <key>".',
+            },
+        },
+    },
+    "SECURITY": [{"ApiKeyAuth": []}],
+}
+
+# WAREHOUSE (read by warehouse.client)
+# ------------------------------------------------------------------------------
+# Set DATABRICKS_WAREHOUSE_ID to use a Databricks SQL warehouse; credentials come from the
+# Databricks SDK's unified auth (a profile in ~/.databrickscfg, DATABRICKS_HOST/TOKEN, OAuth).
+DATABRICKS_WAREHOUSE_ID: str = env("DATABRICKS_WAREHOUSE_ID", default="")
+DATABRICKS_HOST: str = env("DATABRICKS_HOST", default="")
+DATABRICKS_CONFIG_PROFILE: str = env("DATABRICKS_CONFIG_PROFILE", default="")
+# Unset DATABRICKS_WAREHOUSE_ID: the local warehouse (python manage.py runwarehouse).
+LOCAL_WAREHOUSE_PORT: int = env.int("LOCAL_WAREHOUSE_PORT", default=8765)
+LOCAL_WAREHOUSE_URL: str = env(
+    "LOCAL_WAREHOUSE_URL", default=f"http://127.0.0.1:{LOCAL_WAREHOUSE_PORT}/sql/1.0/warehouses/local"
+)
+WAREHOUSE_STATEMENT_TIMEOUT: int = env.int("WAREHOUSE_STATEMENT_TIMEOUT", default=300)
+WAREHOUSE_SOCKET_TIMEOUT: float = env.float("WAREHOUSE_SOCKET_TIMEOUT", default=60.0)
+WAREHOUSE_CONNECTOR_RETRIES: int = env.int("WAREHOUSE_CONNECTOR_RETRIES", default=3)
+DATABRICKS_CATALOG: str = env("DATABRICKS_CATALOG", default="oil_gas_catalog")
+DATABRICKS_SCHEMA: str = env("DATABRICKS_SCHEMA", default="production_schema")
+DATABRICKS_LOGGING_ENABLED: bool = env.bool("DATABRICKS_LOGGING_ENABLED", default=True)
+DATABRICKS_LOG_CATALOG: str = env("DATABRICKS_LOG_CATALOG", default=DATABRICKS_CATALOG)
+DATABRICKS_LOG_SCHEMA: str = env("DATABRICKS_LOG_SCHEMA", default=DATABRICKS_SCHEMA)
+
+# HEALTHCHECK
+# ------------------------------------------------------------------------------
+# Seconds the broker probe may take before the queue is reported as down.
+HEALTHCHECK_BROKER_TIMEOUT: float = env.float("HEALTHCHECK_BROKER_TIMEOUT", default=3.0)

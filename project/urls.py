@@ -1,0 +1,23 @@
+"""URL configuration: the API under /api/, its OpenAPI document and viewers, and the admin."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from project.views import HealthcheckView
+
+urlpatterns = [
+    path("api/v1/healthcheck", HealthcheckView.as_view(), name="healthcheck"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]
+
+# Errors outside DRF views (unknown URLs, middleware) get the same JSON body as API errors.
+handler400 = "project.exceptions.bad_request"
+handler403 = "project.exceptions.permission_denied"
+handler404 = "project.exceptions.not_found"
+handler500 = "project.exceptions.server_error"

@@ -1,0 +1,1 @@
+"""The records API: serializers, views, the Job model, tasks and SQL statement builders."""

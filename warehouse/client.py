@@ -1,0 +1,229 @@
+"""The one way this service talks to a SQL warehouse.
+
+Every statement goes through ``databricks-sql-connector``: to a Databricks SQL warehouse
+when ``DATABRICKS_WAREHOUSE_ID`` is set (host and credentials from ``databricks-sdk``'s
+unified auth), otherwise to the local warehouse (``python manage.py runwarehouse``).
+
+Connections are kept per process and per thread: a Celery prefork child never reuses its
+parent's connection (the process id is part of the key), and a connection that failed in
+transport is dropped so the next statement opens a fresh one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from databricks import sql as dbsql
+from databricks.sql import exc as dbsql_exc
+from django.conf import settings
+
+from .exceptions import (
+    PermanentWarehouseError,
+    TransientWarehouseError,
+    WarehouseError,
+    WarehouseNotConfigured,
+    error_class_of,
+)
+
+logger = logging.getLogger(__name__)
+
+# Error classes Databricks reports for conditions that clear up on their own.
+TRANSIENT_ERROR_CLASSES = frozenset(
+    {
+        "TEMPORARILY_UNAVAILABLE",
+        "SERVICE_UNAVAILABLE",
+        "WAREHOUSE_UNAVAILABLE",
+        "DELTA_CONCURRENT_APPEND",
+        "DELTA_CONCURRENT_DELETE_READ",
+        "DELTA_CONCURRENT_DELETE_DELETE",
+        "DELTA_METADATA_CHANGED",
+        "DELTA_CONCURRENT_TRANSACTION",
+    }
+)
+
+
+@dataclass(frozen=True)
+class StatementResult:
+    """What a statement returned: column names and rows (tuples, in column order)."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    rowcount: int = -1
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def dml_counts(self) -> dict[str, int]:
+        """The counts a DML statement reports (``num_affected_rows``, ``num_inserted_rows``...)."""
+        if not self.rows:
+            return {}
+        first = dict(zip(self.columns, self.rows[0], strict=True))
+        return {k: int(v) for k, v in first.items() if k.startswith("num_") and v is not None}
+
+
+@dataclass
+class _ConnectionSlot:
+    pid: int
+    connection: Any = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def describe_target() -> str:
+    """A one-line description of the configured warehouse, for logs and the healthcheck."""
+    if settings.DATABRICKS_WAREHOUSE_ID:
+        host = settings.DATABRICKS_HOST or f"profile {settings.DATABRICKS_CONFIG_PROFILE or 'DEFAULT'}"
+        return f"Databricks SQL warehouse {settings.DATABRICKS_WAREHOUSE_ID} ({host})"
+    return f"local warehouse at {settings.LOCAL_WAREHOUSE_URL}"
+
+
+def _connect_kwargs() -> dict[str, Any]:
+    common: dict[str, Any] = {
+        "session_configuration": {"STATEMENT_TIMEOUT": str(settings.WAREHOUSE_STATEMENT_TIMEOUT)},
+        "_socket_timeout": settings.WAREHOUSE_SOCKET_TIMEOUT,
+        "_retry_stop_after_attempts_count": settings.WAREHOUSE_CONNECTOR_RETRIES,
+        "_retry_delay_min": 0.1,
+        "_retry_delay_max": 5.0,
+    }
+    if settings.DATABRICKS_WAREHOUSE_ID:
+        return common | _databricks_kwargs()
+    url = urlsplit(settings.LOCAL_WAREHOUSE_URL)
+    if not url.hostname or not url.path:
+        raise WarehouseNotConfigured(f"LOCAL_WAREHOUSE_URL is not a URL: {settings.LOCAL_WAREHOUSE_URL!r}")
+    return common | {
+        "server_hostname": url.hostname,
+        "http_path": url.path,
+        "access_token": "local",
+        "_connection_uri": settings.LOCAL_WAREHOUSE_URL,
+        # Telemetry fetches feature flags from https://<host>:443, which never answers locally.
+        "enable_telemetry": False,
+    }
+
+
+def _databricks_kwargs() -> dict[str, Any]:
+    # Imported here: only a real Databricks deployment pays for the SDK's import.
+    from databricks.sdk.core import Config
+
+    try:
+        config = Config(
+            profile=settings.DATABRICKS_CONFIG_PROFILE or None,
+            host=settings.DATABRICKS_HOST or None,
+        )
+        host = urlsplit(config.host).hostname if config.host else None
+    except Exception as error:  # the SDK raises ValueError and its own types alike
+        raise WarehouseNotConfigured(f"Databricks authentication is not configured: {error}") from error
+    if not host:
+        raise WarehouseNotConfigured("Databricks host is not configured (DATABRICKS_HOST or a profile)")
+
+    def credentials_provider() -> Callable[[], dict[str, str]]:
+        return config.authenticate
+
+    return {
+        "server_hostname": host,
+        "http_path": f"/sql/1.0/warehouses/{settings.DATABRICKS_WAREHOUSE_ID}",
+        "credentials_provider": credentials_provider,
+    }
+
+
+class WarehouseClient:
+    """Runs statements with named parameters on the configured warehouse."""
+
+    def __init__(self, connect_kwargs: Callable[[], dict[str, Any]] = _connect_kwargs) -> None:
+        self._connect_kwargs = connect_kwargs
+        self._local = threading.local()
+
+    def execute(self, statement: str, parameters: Mapping[str, Any] | None = None) -> StatementResult:
+        """Run one statement; values travel only as native named parameters (``:name``)."""
+        connection = self._connection()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement, dict(parameters or {}))
+                columns = [column[0] for column in cursor.description or []]
+                rows = [tuple(row) for row in cursor.fetchall()] if columns else []
+                return StatementResult(columns=columns, rows=rows, rowcount=cursor.rowcount)
+        except Exception as error:
+            translated = translate_error(error)
+            if translated.transient:
+                self.reset()
+            raise translated from error
+
+    def execute_many(self, statements: Sequence[tuple[str, Mapping[str, Any]]]) -> list[StatementResult]:
+        return [self.execute(statement, parameters) for statement, parameters in statements]
+
+    def ping(self) -> None:
+        """Run ``SELECT 1``; raises a ``WarehouseError`` when the warehouse does not answer."""
+        self.execute("SELECT 1")
+
+    def reset(self) -> None:
+        """Close this thread's connection; the next statement opens a new one."""
+        slot = getattr(self._local, "slot", None)
+        self._local.slot = None
+        if slot is not None and slot.connection is not None and slot.pid == os.getpid():
+            try:
+                slot.connection.close()
+            except Exception:  # closing a broken connection may fail too; it is gone either way
+                logger.debug("closing a broken warehouse connection failed", exc_info=True)
+
+    def _connection(self) -> Any:
+        slot: _ConnectionSlot | None = getattr(self._local, "slot", None)
+        if slot is None or slot.pid != os.getpid():
+            # A forked child inherits the parent's thread-local: never reuse its socket.
+            slot = _ConnectionSlot(pid=os.getpid())
+            self._local.slot = slot
+        if slot.connection is None:
+            try:
+                slot.connection = dbsql.connect(**self._connect_kwargs())
+            except WarehouseError:
+                raise
+            except Exception as error:
+                raise translate_error(error) from error
+        return slot.connection
+
+
+def translate_error(error: Exception) -> WarehouseError:
+    """Map a connector (or socket) error to a transient or permanent ``WarehouseError``."""
+    if isinstance(error, WarehouseError):
+        return error
+    message = _message_of(error)
+    error_class = error_class_of(message)
+    if isinstance(error, dbsql_exc.ServerOperationError):
+        if error_class in TRANSIENT_ERROR_CLASSES:
+            return TransientWarehouseError(message, error_class=error_class)
+        return PermanentWarehouseError(message, error_class=error_class)
+    if isinstance(error, dbsql_exc.RequestError | dbsql_exc.OperationalError | OSError | TimeoutError):
+        return TransientWarehouseError(message, error_class=error_class or type(error).__name__)
+    if isinstance(error, dbsql_exc.DatabaseError) and "Invalid SessionHandle" in message:
+        return TransientWarehouseError(message, error_class=error_class or "INVALID_SESSION")
+    if isinstance(error, dbsql_exc.Error):
+        return PermanentWarehouseError(message, error_class=error_class or type(error).__name__)
+    return TransientWarehouseError(message, error_class=type(error).__name__)
+
+
+def _message_of(error: Exception) -> str:
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    context = getattr(error, "context", None) or {}
+    cause = context.get("http-code") if isinstance(context, dict) else None
+    return f"{message} (HTTP {cause})" if cause else str(message)
+
+
+_default_client: WarehouseClient | None = None
+_default_lock = threading.Lock()
+
+
+def get_client() -> WarehouseClient:
+    """The process-wide client (one connection per thread inside it)."""
+    global _default_client
+    with _default_lock:
+        if _default_client is None:
+            _default_client = WarehouseClient()
+        return _default_client
+
+
+def execute(statement: str, parameters: Mapping[str, Any] | None = None) -> StatementResult:
+    """Shortcut for ``get_client().execute(...)``."""
+    return get_client().execute(statement, parameters)

@@ -1,0 +1,147 @@
+"""Statements sqlglot does not translate, answered from the catalog metadata.
+
+``CREATE/DROP CATALOG``, ``SHOW CATALOGS``, ``SHOW SCHEMAS``, ``SHOW TABLES``,
+``DESCRIBE [TABLE]`` and ``USE``, with the result columns Databricks SQL warehouses return.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from . import metadata
+from .errors import LocalWarehouseError, table_not_found
+from .translate import TableRef
+
+if TYPE_CHECKING:
+    from .engine import Engine, Outcome, Session
+
+_NAME = r"`?([A-Za-z_][A-Za-z0-9_]*)`?"
+_LIKE = r"(?:\s+LIKE\s+'([^']*)')?"
+_PATTERNS = {
+    "create_catalog": re.compile(rf"^CREATE\s+CATALOG\s+(IF\s+NOT\s+EXISTS\s+)?{_NAME}(?:\s+COMMENT\s+'[^']*')?$", re.I),
+    "drop_catalog": re.compile(rf"^DROP\s+CATALOG\s+(IF\s+EXISTS\s+)?{_NAME}(\s+CASCADE|\s+RESTRICT)?$", re.I),
+    "show_catalogs": re.compile(rf"^SHOW\s+CATALOGS{_LIKE}$", re.I),
+    "show_schemas": re.compile(rf"^SHOW\s+(?:SCHEMAS|DATABASES)(?:\s+(?:IN|FROM)\s+{_NAME})?{_LIKE}$", re.I),
+    "show_tables": re.compile(rf"^SHOW\s+TABLES(?:\s+(?:IN|FROM)\s+(?:{_NAME}\.)?{_NAME})?{_LIKE}$", re.I),
+    "describe": re.compile(rf"^DESC(?:RIBE)?\s+(?:TABLE\s+)?(?:{_NAME}\.)?(?:{_NAME}\.)?{_NAME}$", re.I),
+    "use": re.compile(rf"^USE\s+(CATALOG\s+|SCHEMA\s+|DATABASE\s+)?(?:{_NAME}\.)?{_NAME}$", re.I),
+}
+
+
+def run_command(engine: Engine, session: Session, statement: str) -> Outcome | None:
+    """Run ``statement`` if it is one of the commands above; ``None`` means translate it."""
+    text = statement.strip().rstrip(";").strip()
+    for name, pattern in _PATTERNS.items():
+        match = pattern.match(text)
+        if match:
+            engine.stats.note_kind(name.split("_")[0].upper())
+            return _HANDLERS[name](engine, session, match)
+    if re.match(r"^(SHOW|DESC|DESCRIBE|USE)\b", text, re.I) or re.match(r"^(CREATE|DROP)\s+CATALOG\b", text, re.I):
+        from .errors import UnsupportedStatement
+
+        raise UnsupportedStatement(f"this form of {text.split()[0].upper()}: {text[:80]!r}")
+    return None
+
+
+def _strings(**columns: list[str]) -> Outcome:
+    from .engine import Outcome
+
+    table = pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
+    return Outcome(table=table, duck_types=["VARCHAR"] * len(columns))
+
+
+def _matching(names: list[str], pattern: str | None) -> list[str]:
+    if not pattern:
+        return names
+    glob = pattern.replace("|", "\0")
+    return [n for n in names if any(fnmatch.fnmatch(n, p.replace("\0", "")) for p in glob.split("\0"))]
+
+
+def _create_catalog(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+    engine.create_catalog(match.group(2).lower(), if_not_exists=bool(match.group(1)))
+    return _strings()
+
+
+def _drop_catalog(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+    cascade = (match.group(3) or "").strip().upper() == "CASCADE"
+    engine.drop_catalog(match.group(2).lower(), if_exists=bool(match.group(1)), cascade=cascade)
+    return _strings()
+
+
+def _show_catalogs(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+    return _strings(catalog=_matching(engine.catalogs(), match.group(1)))
+
+
+def _show_schemas(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+    catalog = (match.group(1) or session.catalog).lower()
+    engine.require_catalog(catalog)
+    names = [*metadata.schemas(engine.database, catalog), "information_schema"]
+    return _strings(databaseName=_matching(sorted(names), match.group(2)))
+
+
+def _show_tables(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+    from .engine import Outcome
+
+    catalog = (match.group(1) or session.catalog).lower()
+    schema = (match.group(2) or session.schema).lower()
+    engine.require_schema(catalog, schema)
+    names = _matching([t for _, t in metadata.tables(engine.database, catalog, schema)], match.group(3))
+    table = pa.table(
+        {
+            "database": pa.array([schema] * len(names), pa.string()),
+            "tableName": pa.array(names, pa.string()),
+            "isTemporary": pa.array([False] * len(names), pa.bool_()),
+        }
+    )
+    return Outcome(table=table, duck_types=["VARCHAR", "VARCHAR", "BOOLEAN"])
+
+
+def _describe(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+    parts = [p.lower() for p in match.groups() if p]
+    catalog, schema = session.catalog, session.schema
+    if len(parts) == 3:
+        catalog, schema, name = parts
+    elif len(parts) == 2:
+        schema, name = parts
+    else:
+        (name,) = parts
+    ref = TableRef(catalog, schema, name)
+    engine.require_table(ref)
+    rows = metadata.columns(engine.database, catalog, schema, name)
+    if not rows:
+        raise table_not_found(str(ref))
+    return _strings(
+        col_name=[row["column_name"] for row in rows],
+        data_type=[row["full_data_type"] for row in rows],
+        comment=[None] * len(rows),  # type: ignore[list-item]
+    )
+
+
+def _use(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+    keyword = (match.group(1) or "").strip().upper()
+    first, second = (match.group(2) or "").lower(), match.group(3).lower()
+    if keyword == "CATALOG":
+        if first:
+            raise LocalWarehouseError("PARSE_SYNTAX_ERROR", "USE CATALOG takes one name.", "42601")
+        engine.require_catalog(second)
+        session.catalog, session.schema = second, "default"
+    else:
+        catalog = first or session.catalog
+        engine.require_schema(catalog, second)
+        session.catalog, session.schema = catalog, second
+    return _strings()
+
+
+_HANDLERS = {
+    "create_catalog": _create_catalog,
+    "drop_catalog": _drop_catalog,
+    "show_catalogs": _show_catalogs,
+    "show_schemas": _show_schemas,
+    "show_tables": _show_tables,
+    "describe": _describe,
+    "use": _use,
+}

@@ -1,0 +1,247 @@
+"""The local warehouse's execution engine: Unity Catalog names on DuckDB.
+
+Each catalog is one DuckDB database file in the data directory, attached under an alias
+(``uc__<name>``). Statements from every session share one DuckDB instance; writes (DML and
+DDL) are serialized by a lock, reads run concurrently on their own cursors.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from . import metadata
+from .errors import LocalWarehouseError, catalog_not_found, schema_not_found, table_not_found
+from .stats import StatementStats
+from .translate import Binding, ParameterSpec, Plan, TableRef, catalog_alias, translate
+
+logger = logging.getLogger(__name__)
+
+# Databricks' limit on the parameters of one statement.
+MAX_PARAMETERS = 256
+DEFAULT_CATALOG = "main"
+DEFAULT_SCHEMA = "default"
+_WIDE_INTEGERS = {"HUGEINT", "UHUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"}
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    """One parameter as sent: its type, its string value, and the items of an ARRAY or MAP."""
+
+    spec: ParameterSpec
+    value: str | None
+    argument_values: tuple[str | None, ...] = ()
+
+
+@dataclass
+class Session:
+    catalog: str = DEFAULT_CATALOG
+    schema: str = DEFAULT_SCHEMA
+    configuration: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def statement_timeout(self) -> float | None:
+        value = self.configuration.get("STATEMENT_TIMEOUT") or self.configuration.get("statement_timeout")
+        try:
+            return float(value) if value and float(value) > 0 else None
+        except ValueError:
+            return None
+
+
+@dataclass
+class Outcome:
+    """A statement's result: an Arrow table (possibly with no columns) and DML counts."""
+
+    table: pa.Table
+    duck_types: list[str]
+    num_modified_rows: int | None = None
+
+
+class Engine:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.database = duckdb.connect(":memory:")
+        # Databricks TIMESTAMP values are instants shown in the session time zone, UTC by default.
+        self.database.execute("SET TimeZone = 'UTC'")
+        self.write_lock = threading.RLock()
+        self.stats = StatementStats()
+        for path in sorted(self.data_dir.glob("*.duckdb")):
+            self._attach(path.stem)
+
+    def close(self) -> None:
+        with self.write_lock:
+            for catalog in self.catalogs():
+                self.database.execute(f"CHECKPOINT {catalog_alias(catalog)}")
+            self.database.close()
+
+    # -- catalogs ----------------------------------------------------------------------------
+
+    def catalogs(self) -> list[str]:
+        rows = self.database.execute(
+            "SELECT database_name FROM duckdb_databases() WHERE starts_with(database_name, 'uc__')"
+        ).fetchall()
+        return sorted(row[0][4:] for row in rows)
+
+    def _attach(self, catalog: str) -> None:
+        alias = catalog_alias(catalog)
+        self.database.execute(f"ATTACH '{self.data_dir / f'{catalog}.duckdb'}' AS {alias}")
+        self.database.execute(f"CREATE TABLE IF NOT EXISTS {alias}.main.{metadata.TABLE} ({metadata.COLUMNS})")
+
+    def create_catalog(self, catalog: str, if_not_exists: bool) -> None:
+        with self.write_lock:
+            if catalog in self.catalogs():
+                if if_not_exists:
+                    return
+                raise LocalWarehouseError("CATALOG_ALREADY_EXISTS", f"Cannot create catalog `{catalog}` because it already exists.", "42P04")
+            self._attach(catalog)
+            self.database.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog_alias(catalog)}.default")
+
+    def drop_catalog(self, catalog: str, if_exists: bool, cascade: bool) -> None:
+        with self.write_lock:
+            if catalog not in self.catalogs():
+                if if_exists:
+                    return
+                raise catalog_not_found(f"`{catalog}`")
+            if not cascade and metadata.tables(self.database, catalog):
+                raise LocalWarehouseError("SCHEMA_NOT_EMPTY", f"Cannot drop catalog `{catalog}` because it is not empty. Use CASCADE.", "2BP01")
+            self.database.execute(f"DETACH {catalog_alias(catalog)}")
+            for path in self.data_dir.glob(f"{catalog}.duckdb*"):
+                path.unlink() if path.is_file() else shutil.rmtree(path)
+
+    def require_catalog(self, catalog: str) -> None:
+        if catalog not in self.catalogs():
+            raise catalog_not_found(f"`{catalog}`")
+
+    def require_schema(self, catalog: str, schema: str) -> None:
+        self.require_catalog(catalog)
+        if schema not in metadata.schemas(self.database, catalog):
+            raise schema_not_found(f"`{catalog}`.`{schema}`")
+
+    def require_table(self, ref: TableRef) -> None:
+        if ref.catalog not in self.catalogs() or not metadata.table_exists(self.database, ref):
+            raise table_not_found(str(ref))
+
+    # -- statements --------------------------------------------------------------------------
+
+    def execute(self, session: Session, statement: str, parameters: Sequence[ParameterValue]) -> Outcome:
+        if len(parameters) > MAX_PARAMETERS:
+            raise LocalWarehouseError(
+                "TOO_MANY_PARAMETERS",
+                f"Too many parameters: {len(parameters)} parameters were given but the limit is {MAX_PARAMETERS}.",
+                "54023",
+            )
+        from .commands import run_command  # commands use the engine; import here to avoid a cycle
+
+        command = run_command(self, session, statement)
+        if command is not None:
+            return command
+        plan = translate(statement, tuple(p.spec for p in parameters), session.catalog, session.schema)
+        self.stats.note_kind(plan.kind)
+        values = _binding_values(plan.bindings, parameters)
+        if plan.writes:
+            with self.write_lock:
+                return self._run_plan(session, plan, values)
+        return self._run_plan(session, plan, values)
+
+    def _run_plan(self, session: Session, plan: Plan, values: dict[str, Any]) -> Outcome:
+        for catalog in plan.needs_catalogs:
+            self.require_catalog(catalog)
+        for catalog, schema in plan.needs_schemas:
+            self.require_schema(catalog, schema)
+        for ref in plan.reads:
+            self.require_table(ref)
+        cursor = self.database.cursor()
+        try:
+            for catalog, view, name in plan.info_schema:
+                self.require_catalog(catalog)
+                cursor.register(name, metadata.information_schema(self.database, catalog, view))
+            return self._run_sql(cursor, session, plan, values)
+        except duckdb.Error as error:
+            raise metadata.translate_duckdb_error(error, plan) from error
+        finally:
+            cursor.close()
+
+    def _run_sql(self, cursor: duckdb.DuckDBPyConnection, session: Session, plan: Plan, values: dict[str, Any]) -> Outcome:
+        timer = None
+        if session.statement_timeout:
+            timer = threading.Timer(session.statement_timeout, cursor.interrupt)
+            timer.daemon = True
+            timer.start()
+        try:
+            if plan.kind == "SELECT":
+                return _select(cursor, plan.sql, values)
+            rows = cursor.execute(plan.sql, values).fetchall()
+        except duckdb.InterruptException as error:
+            raise LocalWarehouseError(
+                "QUERY_EXECUTION_TIMEOUT_EXCEEDED",
+                f"The query was cancelled because it ran longer than STATEMENT_TIMEOUT ({session.statement_timeout:g} s).",
+                "57KD0",
+            ) from error
+        finally:
+            if timer:
+                timer.cancel()
+        if plan.kind == "CREATE" and plan.created_table:
+            metadata.record_columns(cursor, plan.created_table, plan.declared_columns, replace=not plan.if_exists)
+        if plan.kind == "DROP" and plan.dropped:
+            metadata.forget(cursor, plan.dropped)
+        return dml_outcome(plan.kind, rows)
+
+
+def _binding_values(bindings: tuple[Binding, ...], parameters: Sequence[ParameterValue]) -> dict[str, Any]:
+    by_key = {p.spec.key: p for p in parameters}
+    values: dict[str, Any] = {}
+    for binding in bindings:
+        parameter = by_key[binding.key]
+        if binding.argument is None:
+            values[binding.duck_name] = parameter.value
+        else:
+            values[binding.duck_name] = parameter.argument_values[binding.argument]
+    return values
+
+
+def _select(cursor: duckdb.DuckDBPyConnection, sql: str, values: dict[str, Any]) -> Outcome:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DuckDB warns that DB-API Arrow output copies; it is small here.
+        cursor.execute(sql, values or None)
+        duck_types = [str(column[1]) for column in cursor.description or []]
+        table = cursor.to_arrow_table()
+    columns = []
+    for index, duck_type in enumerate(duck_types):
+        column = table.column(index)
+        if duck_type.upper() in _WIDE_INTEGERS:
+            column = column.cast(pa.int64())
+        columns.append(column)
+    names = [description[0] for description in cursor.description or []]
+    return Outcome(table=pa.table(columns, names=names) if columns else table, duck_types=duck_types)
+
+
+def dml_outcome(kind: str, rows: list[tuple[Any, ...]]) -> Outcome:
+    """The result row Databricks returns for a DML statement, and its modified-row count."""
+    if kind == "MERGE":
+        actions = [row[0] for row in rows]
+        counts = {
+            "num_affected_rows": len(actions),
+            "num_updated_rows": actions.count("UPDATE"),
+            "num_deleted_rows": actions.count("DELETE"),
+            "num_inserted_rows": actions.count("INSERT"),
+        }
+    elif kind in ("INSERT", "UPDATE", "DELETE"):
+        count = int(rows[0][0]) if rows else 0
+        counts = {"num_affected_rows": count}
+        if kind == "INSERT":
+            counts["num_inserted_rows"] = count
+    else:
+        return Outcome(table=pa.table({}), duck_types=[])
+    table = pa.table({name: pa.array([value], pa.int64()) for name, value in counts.items()})
+    return Outcome(table=table, duck_types=["BIGINT"] * len(counts), num_modified_rows=counts["num_affected_rows"])
+

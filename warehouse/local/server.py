@@ -1,0 +1,345 @@
+"""The local warehouse's wire protocol: TCLIService over HTTP, as a Databricks SQL warehouse.
+
+``databricks-sql-connector`` talks Thrift (binary protocol) in HTTP POST bodies to
+``/sql/1.0/warehouses/<id>``. A statement is one ExecuteStatement round trip: the answer
+carries ``directResults`` (status, result-set metadata, Arrow batches, and the operation
+already closed). Clients that ask for no direct results poll GetOperationStatus and page
+through FetchResults instead.
+
+``GET /stats`` returns the statement counters as JSON; ``POST /stats/reset`` clears them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pyarrow as pa
+from databricks.sql.thrift_api.TCLIService import TCLIService, ttypes
+from thrift.protocol import TBinaryProtocol
+from thrift.transport import TTransport
+
+from .arrow import arrow_payload
+from .engine import DEFAULT_CATALOG, DEFAULT_SCHEMA, Engine, Outcome, ParameterValue, Session
+from .errors import LocalWarehouseError
+from .translate import ParameterSpec
+
+logger = logging.getLogger(__name__)
+
+SERVER_PROTOCOL = ttypes.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8
+_OK = ttypes.TStatus(statusCode=ttypes.TStatusCode.SUCCESS_STATUS)
+
+
+class InjectedFailure(TTransport.TTransportException):
+    """Raised to answer HTTP 503, as a throttled or restarting warehouse does.
+
+    A TTransportException subclass because the generated Thrift processor re-raises those
+    instead of turning them into an opaque application error.
+    """
+
+
+@dataclass(frozen=True)
+class ResultOptions:
+    """Which Arrow-native types the client said it reads (TSparkArrowTypes)."""
+
+    decimals: bool = True
+    complex_types: bool = True
+
+    @classmethod
+    def from_request(cls, req: ttypes.TExecuteStatementReq) -> ResultOptions:
+        native = req.useArrowNativeTypes
+        if native is None:
+            return cls(decimals=False, complex_types=False)
+        return cls(decimals=bool(native.decimalAsArrow), complex_types=bool(native.complexTypesAsArrow))
+
+
+@dataclass
+class Operation:
+    outcome: Outcome | None
+    error: str | None = None
+    sqlstate: str | None = None
+    offset: int = 0
+    options: ResultOptions = field(default_factory=ResultOptions)
+
+
+def _error_status(message: str, sqlstate: str | None = None, invalid_handle: bool = False) -> ttypes.TStatus:
+    code = ttypes.TStatusCode.INVALID_HANDLE_STATUS if invalid_handle else ttypes.TStatusCode.ERROR_STATUS
+    return ttypes.TStatus(statusCode=code, errorMessage=message, sqlState=sqlstate)
+
+
+def _new_handle() -> ttypes.THandleIdentifier:
+    return ttypes.THandleIdentifier(guid=uuid.uuid4().bytes, secret=uuid.uuid4().bytes)
+
+
+class WarehouseHandler:
+    """Implements the TCLIService calls the connector makes."""
+
+    def __init__(self, engine: Engine, *, latency_ms: float = 0.0, fail_rate: float = 0.0, seed: int | None = None) -> None:
+        self.engine = engine
+        self.latency = latency_ms / 1000.0
+        self.fail_rate = fail_rate
+        self.random = random.Random(seed)
+        self.sessions: dict[bytes, Session] = {}
+        self.operations: dict[bytes, Operation] = {}
+        self.lock = threading.Lock()
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def OpenSession(self, req: ttypes.TOpenSessionReq) -> ttypes.TOpenSessionResp:
+        namespace = req.initialNamespace
+        session = Session(
+            catalog=((namespace and namespace.catalogName) or DEFAULT_CATALOG).lower(),
+            schema=((namespace and namespace.schemaName) or DEFAULT_SCHEMA).lower(),
+            configuration={str(k): str(v) for k, v in (req.configuration or {}).items()},
+        )
+        if namespace and namespace.catalogName:
+            try:
+                self.engine.require_catalog(session.catalog)
+                if namespace.schemaName:
+                    self.engine.require_schema(session.catalog, session.schema)
+            except LocalWarehouseError as error:
+                return ttypes.TOpenSessionResp(status=_error_status(str(error), error.sqlstate), serverProtocolVersion=SERVER_PROTOCOL)
+        handle = _new_handle()
+        with self.lock:
+            self.sessions[handle.guid] = session
+        return ttypes.TOpenSessionResp(
+            status=_OK,
+            serverProtocolVersion=SERVER_PROTOCOL,
+            sessionHandle=ttypes.TSessionHandle(sessionId=handle),
+            configuration={},
+            canUseMultipleCatalogs=True,
+        )
+
+    def CloseSession(self, req: ttypes.TCloseSessionReq) -> ttypes.TCloseSessionResp:
+        with self.lock:
+            self.sessions.pop(req.sessionHandle.sessionId.guid, None)
+        return ttypes.TCloseSessionResp(status=_OK)
+
+    def GetInfo(self, req: ttypes.TGetInfoReq) -> ttypes.TGetInfoResp:
+        return ttypes.TGetInfoResp(status=_OK, infoValue=ttypes.TGetInfoValue(stringValue="Databricks (local warehouse)"))
+
+    # -- statements --------------------------------------------------------------------------
+
+    def ExecuteStatement(self, req: ttypes.TExecuteStatementReq) -> ttypes.TExecuteStatementResp:
+        session = self.sessions.get(req.sessionHandle.sessionId.guid)
+        if session is None:
+            return ttypes.TExecuteStatementResp(status=_error_status("Invalid SessionHandle: the session is closed or unknown.", invalid_handle=True))
+        if self.fail_rate and self.random.random() < self.fail_rate:
+            self.engine.stats.injected_failure()
+            raise InjectedFailure(message="injected failure (--fail-rate)")
+        if self.latency:
+            time.sleep(self.latency)
+        started = time.perf_counter()
+        parameters = req.parameters or []
+        try:
+            outcome = self.engine.execute(session, req.statement, [_parameter(p, i) for i, p in enumerate(parameters)])
+            operation = Operation(outcome=outcome)
+        except LocalWarehouseError as error:
+            operation = Operation(outcome=None, error=str(error), sqlstate=error.sqlstate)
+        except Exception as error:  # the protocol has no other way to report it: answer, never crash
+            logger.exception("local warehouse failed on a statement")
+            operation = Operation(outcome=None, error=f"[INTERNAL_ERROR] {type(error).__name__}: {error}", sqlstate="XX000")
+        self.engine.stats.record(
+            parameters=len(parameters), seconds=time.perf_counter() - started, error=operation.error, statement=req.statement
+        )
+        return self._execute_response(req, operation)
+
+    def _execute_response(self, req: ttypes.TExecuteStatementReq, operation: Operation) -> ttypes.TExecuteStatementResp:
+        handle = ttypes.TOperationHandle(
+            operationId=_new_handle(),
+            operationType=ttypes.TOperationType.EXECUTE_STATEMENT,
+            hasResultSet=operation.outcome is not None,
+            modifiedRowCount=operation.outcome.num_modified_rows if operation.outcome else None,
+        )
+        options = operation.options = ResultOptions.from_request(req)
+        if req.getDirectResults is None:
+            with self.lock:
+                self.operations[handle.operationId.guid] = operation
+            return ttypes.TExecuteStatementResp(status=_OK, operationHandle=handle)
+        status = self._status(operation)
+        if operation.outcome is None:
+            return ttypes.TExecuteStatementResp(
+                status=_OK, operationHandle=handle, directResults=ttypes.TSparkDirectResults(operationStatus=status)
+            )
+        max_rows = req.getDirectResults.maxRows or 100_000
+        metadata = self._metadata(operation.outcome, options)
+        result_set, more = self._fetch(operation, options, max_rows)
+        if more:
+            with self.lock:
+                self.operations[handle.operationId.guid] = operation
+        return ttypes.TExecuteStatementResp(
+            status=_OK,
+            operationHandle=handle,
+            directResults=ttypes.TSparkDirectResults(
+                operationStatus=status,
+                resultSetMetadata=metadata,
+                resultSet=result_set,
+                closeOperation=None if more else ttypes.TCloseOperationResp(status=_OK),
+            ),
+        )
+
+    @staticmethod
+    def _status(operation: Operation) -> ttypes.TGetOperationStatusResp:
+        if operation.outcome is None:
+            return ttypes.TGetOperationStatusResp(
+                status=_OK,
+                operationState=ttypes.TOperationState.ERROR_STATE,
+                sqlState=operation.sqlstate,
+                errorMessage=operation.error,
+                displayMessage=operation.error,
+            )
+        return ttypes.TGetOperationStatusResp(
+            status=_OK,
+            operationState=ttypes.TOperationState.FINISHED_STATE,
+            numModifiedRows=operation.outcome.num_modified_rows,
+            hasResultSet=True,
+        )
+
+    @staticmethod
+    def _metadata(outcome: Outcome, options: ResultOptions) -> ttypes.TGetResultSetMetadataResp:
+        payload = arrow_payload(outcome.table, outcome.duck_types, decimals=options.decimals, complex_types=options.complex_types)
+        return ttypes.TGetResultSetMetadataResp(
+            status=_OK,
+            schema=ttypes.TTableSchema(columns=payload.columns),
+            resultFormat=ttypes.TSparkRowSetType.ARROW_BASED_SET,
+            lz4Compressed=False,
+            arrowSchema=payload.schema_bytes,
+            isStagingOperation=False,
+        )
+
+    @staticmethod
+    def _fetch(operation: Operation, options: ResultOptions, max_rows: int) -> tuple[ttypes.TFetchResultsResp, bool]:
+        assert operation.outcome is not None
+        table: pa.Table = operation.outcome.table
+        chunk = table.slice(operation.offset, max(1, max_rows))
+        payload = arrow_payload(chunk, operation.outcome.duck_types, decimals=options.decimals, complex_types=options.complex_types)
+        operation.offset += chunk.num_rows
+        more = operation.offset < table.num_rows
+        batches = [ttypes.TSparkArrowBatch(batch=data, rowCount=rows) for data, rows in payload.batches]
+        result = ttypes.TFetchResultsResp(
+            status=_OK,
+            hasMoreRows=more,
+            results=ttypes.TRowSet(startRowOffset=operation.offset - chunk.num_rows, rows=[], arrowBatches=batches),
+        )
+        return result, more
+
+    # -- operations --------------------------------------------------------------------------
+
+    def _operation(self, handle: ttypes.TOperationHandle) -> Operation | None:
+        with self.lock:
+            return self.operations.get(handle.operationId.guid)
+
+    def GetOperationStatus(self, req: ttypes.TGetOperationStatusReq) -> ttypes.TGetOperationStatusResp:
+        operation = self._operation(req.operationHandle)
+        if operation is None:
+            return ttypes.TGetOperationStatusResp(status=_error_status("Invalid OperationHandle", invalid_handle=True))
+        return self._status(operation)
+
+    def GetResultSetMetadata(self, req: ttypes.TGetResultSetMetadataReq) -> ttypes.TGetResultSetMetadataResp:
+        operation = self._operation(req.operationHandle)
+        if operation is None or operation.outcome is None:
+            return ttypes.TGetResultSetMetadataResp(status=_error_status("Invalid OperationHandle", invalid_handle=True))
+        return self._metadata(operation.outcome, operation.options)
+
+    def FetchResults(self, req: ttypes.TFetchResultsReq) -> ttypes.TFetchResultsResp:
+        operation = self._operation(req.operationHandle)
+        if operation is None or operation.outcome is None:
+            return ttypes.TFetchResultsResp(status=_error_status("Invalid OperationHandle", invalid_handle=True))
+        options = operation.options
+        result, _ = self._fetch(operation, options, req.maxRows or 100_000)
+        if req.includeResultSetMetadata:
+            result.resultSetMetadata = self._metadata(operation.outcome, options)
+        return result
+
+    def CloseOperation(self, req: ttypes.TCloseOperationReq) -> ttypes.TCloseOperationResp:
+        with self.lock:
+            self.operations.pop(req.operationHandle.operationId.guid, None)
+        return ttypes.TCloseOperationResp(status=_OK)
+
+    def CancelOperation(self, req: ttypes.TCancelOperationReq) -> ttypes.TCancelOperationResp:
+        return ttypes.TCancelOperationResp(status=_OK)
+
+    def __getattr__(self, name: str) -> Any:
+        # Every other TCLIService call (GetCatalogs, GetColumns, ...) answers a clear error
+        # instead of the opaque "Internal error" an AttributeError would become.
+        response_type = getattr(ttypes, f"T{name}Resp", None)
+        if response_type is None:
+            raise AttributeError(name)
+
+        def unsupported(req: Any) -> Any:
+            return response_type(status=_error_status(f"The local warehouse does not implement {name}; use SQL (SHOW ..., DESCRIBE ...)."))
+
+        return unsupported
+
+
+def _parameter(parameter: ttypes.TSparkParameter, position: int) -> ParameterValue:
+    key: str | int = parameter.name if parameter.name else position
+    arguments = parameter.arguments or []
+    spec = ParameterSpec(key=key, type=(parameter.type or "STRING"), argument_types=tuple(a.type or "STRING" for a in arguments))
+    value = parameter.value.stringValue if parameter.value is not None else None
+    return ParameterValue(spec=spec, value=value, argument_values=tuple(a.value for a in arguments))
+
+
+class _ThriftHTTPHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Keep-alive plus delayed ACKs would otherwise cost ~40 ms per round trip.
+    disable_nagle_algorithm = True
+    server: LocalWarehouseServer
+
+    def do_POST(self) -> None:
+        if self.path.rstrip("/") == "/stats/reset":
+            self.server.handler.engine.stats.reset()
+            self._reply(200, b"{}", "application/json")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        input_transport = TTransport.TMemoryBuffer(body)
+        output_transport = TTransport.TMemoryBuffer()
+        try:
+            self.server.processor.process(
+                TBinaryProtocol.TBinaryProtocol(input_transport), TBinaryProtocol.TBinaryProtocol(output_transport)
+            )
+        except InjectedFailure:
+            self._reply(503, b"injected failure", "text/plain")
+            return
+        except Exception:  # a malformed request must not kill the connection thread silently
+            logger.exception("could not process a Thrift request")
+            self._reply(500, b"could not process the request", "text/plain")
+            return
+        self._reply(200, output_transport.getvalue(), "application/x-thrift")
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/") == "/stats":
+            body = json.dumps(self.server.handler.engine.stats.snapshot()).encode()
+            self._reply(200, body, "application/json")
+        elif self.path.rstrip("/") in ("", "/health"):
+            self._reply(200, b'{"status": "ok"}', "application/json")
+        else:
+            self._reply(404, b"not found", "text/plain")
+
+    def _reply(self, code: int, body: bytes, content_type: str) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), format % args)
+
+
+class LocalWarehouseServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: WarehouseHandler) -> None:
+        super().__init__(address, _ThriftHTTPHandler)
+        self.handler = handler
+        self.processor = TCLIService.Processor(handler)
