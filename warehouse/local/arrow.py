@@ -21,16 +21,24 @@ class ArrowPayload:
     batches: list[tuple[bytes, int]]
 
 
-def arrow_payload(table: pa.Table, duck_types: list[str], *, decimals: bool, complex_types: bool) -> ArrowPayload:
+def arrow_payload(
+    table: pa.Table, duck_types: list[str], *, decimals: bool, complex_types: bool
+) -> ArrowPayload:
     """Serialize ``table`` with the types a client that reads these native types expects."""
     columns, arrays, fields = [], [], []
     for index, field in enumerate(table.schema):
         target = wire_arrow_type(field.type, decimals=decimals, complex_types=complex_types)
         arrays.append(_convert(table.column(index), field.type, target))
         fields.append(pa.field(field.name, target))
-        columns.append(thrift_column(field.name, index + 1, field.type, duck_types[index] if index < len(duck_types) else ""))
+        columns.append(
+            thrift_column(
+                field.name, index + 1, field.type, duck_types[index] if index < len(duck_types) else ""
+            )
+        )
     wire = pa.Table.from_arrays(arrays, schema=pa.schema(fields)) if fields else pa.table({})
-    batches = [(batch.serialize().to_pybytes(), batch.num_rows) for batch in wire.to_batches() if batch.num_rows]
+    batches = [
+        (batch.serialize().to_pybytes(), batch.num_rows) for batch in wire.to_batches() if batch.num_rows
+    ]
     return ArrowPayload(columns=columns, schema_bytes=wire.schema.serialize().to_pybytes(), batches=batches)
 
 

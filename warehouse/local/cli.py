@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,10 +23,16 @@ DEFAULT_DATA_DIR = Path("var") / "warehouse"
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     parser = parser or argparse.ArgumentParser(prog="python -m warehouse.local", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="one DuckDB file per catalog lives here")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="one DuckDB file per catalog lives here"
+    )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="fixed delay added to every statement")
-    parser.add_argument("--fail-rate", type=float, default=0.0, help="fraction of statements answered with HTTP 503")
+    parser.add_argument(
+        "--fail-rate", type=float, default=0.0, help="fraction of statements answered with HTTP 503"
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed for --fail-rate")
     parser.add_argument(
         "--ensure-schema",
@@ -53,13 +60,20 @@ def serve(options: argparse.Namespace) -> None:
         ensure_schemas(engine, options.ensure_schema)
     except LocalWarehouseError as error:
         raise SystemExit(f"cannot create {options.ensure_schema}: {error}") from error
-    handler = WarehouseHandler(engine, latency_ms=options.latency_ms, fail_rate=options.fail_rate, seed=options.seed)
+    handler = WarehouseHandler(
+        engine, latency_ms=options.latency_ms, fail_rate=options.fail_rate, seed=options.seed
+    )
     server = LocalWarehouseServer((options.host, options.port), handler)
-    host, port = server.server_address[:2]
-    # Tests read this line to learn the port when started with --port 0.
-    print(f"local warehouse listening on http://{host}:{port}/sql/1.0/warehouses/local", flush=True)
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    # Tests read this line from stdout to learn the port when started with --port 0.
+    sys.stdout.write(f"local warehouse listening on http://{host}:{port}/sql/1.0/warehouses/local\n")
+    sys.stdout.flush()
     logger.info(
-        "data dir %s, catalogs %s, latency %s ms, fail rate %s", options.data_dir, engine.catalogs(), options.latency_ms, options.fail_rate
+        "data dir %s, catalogs %s, latency %s ms, fail rate %s",
+        options.data_dir,
+        engine.catalogs(),
+        options.latency_ms,
+        options.fail_rate,
     )
 
     def stop(signum: int, frame: object) -> None:

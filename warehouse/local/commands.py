@@ -22,8 +22,12 @@ if TYPE_CHECKING:
 _NAME = r"`?([A-Za-z_][A-Za-z0-9_]*)`?"
 _LIKE = r"(?:\s+LIKE\s+'([^']*)')?"
 _PATTERNS = {
-    "create_catalog": re.compile(rf"^CREATE\s+CATALOG\s+(IF\s+NOT\s+EXISTS\s+)?{_NAME}(?:\s+COMMENT\s+'[^']*')?$", re.I),
-    "drop_catalog": re.compile(rf"^DROP\s+CATALOG\s+(IF\s+EXISTS\s+)?{_NAME}(\s+CASCADE|\s+RESTRICT)?$", re.I),
+    "create_catalog": re.compile(
+        rf"^CREATE\s+CATALOG\s+(IF\s+NOT\s+EXISTS\s+)?{_NAME}(?:\s+COMMENT\s+'[^']*')?$", re.I
+    ),
+    "drop_catalog": re.compile(
+        rf"^DROP\s+CATALOG\s+(IF\s+EXISTS\s+)?{_NAME}(\s+CASCADE|\s+RESTRICT)?$", re.I
+    ),
     "show_catalogs": re.compile(rf"^SHOW\s+CATALOGS{_LIKE}$", re.I),
     "show_schemas": re.compile(rf"^SHOW\s+(?:SCHEMAS|DATABASES)(?:\s+(?:IN|FROM)\s+{_NAME})?{_LIKE}$", re.I),
     "show_tables": re.compile(rf"^SHOW\s+TABLES(?:\s+(?:IN|FROM)\s+(?:{_NAME}\.)?{_NAME})?{_LIKE}$", re.I),
@@ -40,7 +44,9 @@ def run_command(engine: Engine, session: Session, statement: str) -> Outcome | N
         if match:
             engine.stats.note_kind(name.split("_")[0].upper())
             return _HANDLERS[name](engine, session, match)
-    if re.match(r"^(SHOW|DESC|DESCRIBE|USE)\b", text, re.I) or re.match(r"^(CREATE|DROP)\s+CATALOG\b", text, re.I):
+    if re.match(r"^(SHOW|DESC|DESCRIBE|USE)\b", text, re.I) or re.match(
+        r"^(CREATE|DROP)\s+CATALOG\b", text, re.I
+    ):
         from .errors import UnsupportedStatement
 
         raise UnsupportedStatement(f"this form of {text.split()[0].upper()}: {text[:80]!r}")

@@ -95,14 +95,20 @@ class Engine:
     def _attach(self, catalog: str) -> None:
         alias = catalog_alias(catalog)
         self.database.execute(f"ATTACH '{self.data_dir / f'{catalog}.duckdb'}' AS {alias}")
-        self.database.execute(f"CREATE TABLE IF NOT EXISTS {alias}.main.{metadata.TABLE} ({metadata.COLUMNS})")
+        self.database.execute(
+            f"CREATE TABLE IF NOT EXISTS {alias}.main.{metadata.TABLE} ({metadata.COLUMNS})"
+        )
 
     def create_catalog(self, catalog: str, if_not_exists: bool) -> None:
         with self.write_lock:
             if catalog in self.catalogs():
                 if if_not_exists:
                     return
-                raise LocalWarehouseError("CATALOG_ALREADY_EXISTS", f"Cannot create catalog `{catalog}` because it already exists.", "42P04")
+                raise LocalWarehouseError(
+                    "CATALOG_ALREADY_EXISTS",
+                    f"Cannot create catalog `{catalog}` because it already exists.",
+                    "42P04",
+                )
             self._attach(catalog)
             self.database.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog_alias(catalog)}.default")
 
@@ -113,7 +119,11 @@ class Engine:
                     return
                 raise catalog_not_found(f"`{catalog}`")
             if not cascade and metadata.tables(self.database, catalog):
-                raise LocalWarehouseError("SCHEMA_NOT_EMPTY", f"Cannot drop catalog `{catalog}` because it is not empty. Use CASCADE.", "2BP01")
+                raise LocalWarehouseError(
+                    "SCHEMA_NOT_EMPTY",
+                    f"Cannot drop catalog `{catalog}` because it is not empty. Use CASCADE.",
+                    "2BP01",
+                )
             self.database.execute(f"DETACH {catalog_alias(catalog)}")
             for path in self.data_dir.glob(f"{catalog}.duckdb*"):
                 path.unlink() if path.is_file() else shutil.rmtree(path)
@@ -137,7 +147,8 @@ class Engine:
         if len(parameters) > MAX_PARAMETERS:
             raise LocalWarehouseError(
                 "TOO_MANY_PARAMETERS",
-                f"Too many parameters: {len(parameters)} parameters were given but the limit is {MAX_PARAMETERS}.",
+                f"Too many parameters: {len(parameters)} parameters were given "
+                f"but the limit is {MAX_PARAMETERS}.",
                 "54023",
             )
         from .commands import run_command  # commands use the engine; import here to avoid a cycle
@@ -171,7 +182,9 @@ class Engine:
         finally:
             cursor.close()
 
-    def _run_sql(self, cursor: duckdb.DuckDBPyConnection, session: Session, plan: Plan, values: dict[str, Any]) -> Outcome:
+    def _run_sql(
+        self, cursor: duckdb.DuckDBPyConnection, session: Session, plan: Plan, values: dict[str, Any]
+    ) -> Outcome:
         timer = None
         if session.statement_timeout:
             timer = threading.Timer(session.statement_timeout, cursor.interrupt)
@@ -184,14 +197,17 @@ class Engine:
         except duckdb.InterruptException as error:
             raise LocalWarehouseError(
                 "QUERY_EXECUTION_TIMEOUT_EXCEEDED",
-                f"The query was cancelled because it ran longer than STATEMENT_TIMEOUT ({session.statement_timeout:g} s).",
+                "The query was cancelled because it ran longer than STATEMENT_TIMEOUT "
+                f"({session.statement_timeout:g} s).",
                 "57KD0",
             ) from error
         finally:
             if timer:
                 timer.cancel()
         if plan.kind == "CREATE" and plan.created_table:
-            metadata.record_columns(cursor, plan.created_table, plan.declared_columns, replace=not plan.if_exists)
+            metadata.record_columns(
+                cursor, plan.created_table, plan.declared_columns, replace=not plan.if_exists
+            )
         if plan.kind == "DROP" and plan.dropped:
             metadata.forget(cursor, plan.dropped)
         return dml_outcome(plan.kind, rows)
@@ -215,6 +231,7 @@ def _select(cursor: duckdb.DuckDBPyConnection, sql: str, values: dict[str, Any])
         cursor.execute(sql, values or None)
         duck_types = [str(column[1]) for column in cursor.description or []]
         table = cursor.to_arrow_table()
+    assert table is not None, "a SELECT always has a result"  # noqa: S101
     columns = []
     for index, duck_type in enumerate(duck_types):
         column = table.column(index)
@@ -243,5 +260,6 @@ def dml_outcome(kind: str, rows: list[tuple[Any, ...]]) -> Outcome:
     else:
         return Outcome(table=pa.table({}), duck_types=[])
     table = pa.table({name: pa.array([value], pa.int64()) for name, value in counts.items()})
-    return Outcome(table=table, duck_types=["BIGINT"] * len(counts), num_modified_rows=counts["num_affected_rows"])
-
+    return Outcome(
+        table=table, duck_types=["BIGINT"] * len(counts), num_modified_rows=counts["num_affected_rows"]
+    )

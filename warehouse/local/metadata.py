@@ -30,7 +30,9 @@ def schemas(database: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     return [row[0] for row in rows if row[0] not in HIDDEN_SCHEMAS]
 
 
-def tables(database: duckdb.DuckDBPyConnection, catalog: str, schema: str | None = None) -> list[tuple[str, str]]:
+def tables(
+    database: duckdb.DuckDBPyConnection, catalog: str, schema: str | None = None
+) -> list[tuple[str, str]]:
     rows = database.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
         "AND schema_name NOT IN ('main') AND (? IS NULL OR schema_name = ?) ORDER BY 1, 2",
@@ -47,7 +49,9 @@ def table_exists(database: duckdb.DuckDBPyConnection, ref: TableRef) -> bool:
     return bool(row and row[0])
 
 
-def columns(database: duckdb.DuckDBPyConnection, catalog: str, schema: str | None = None, table: str | None = None) -> list[dict[str, Any]]:
+def columns(
+    database: duckdb.DuckDBPyConnection, catalog: str, schema: str | None = None, table: str | None = None
+) -> list[dict[str, Any]]:
     """Every column of the catalog (or of one table) with its Databricks type name."""
     alias = catalog_alias(catalog)
     rows = database.execute(
@@ -121,11 +125,18 @@ def information_schema(database: duckdb.DuckDBPyConnection, catalog: str, view: 
         ]
         names = ["table_catalog", "table_schema", "table_name", "table_type"]
         return pa.Table.from_pylist(table_rows, schema=pa.schema([(n, pa.string()) for n in names]))
-    schema_rows = [{"catalog_name": catalog, "schema_name": s} for s in [*schemas(database, catalog), "information_schema"]]
-    return pa.Table.from_pylist(schema_rows, schema=pa.schema([("catalog_name", pa.string()), ("schema_name", pa.string())]))
+    schema_rows = [
+        {"catalog_name": catalog, "schema_name": s}
+        for s in [*schemas(database, catalog), "information_schema"]
+    ]
+    return pa.Table.from_pylist(
+        schema_rows, schema=pa.schema([("catalog_name", pa.string()), ("schema_name", pa.string())])
+    )
 
 
-def record_columns(cursor: duckdb.DuckDBPyConnection, ref: TableRef, declared: tuple[tuple[str, str], ...], *, replace: bool) -> None:
+def record_columns(
+    cursor: duckdb.DuckDBPyConnection, ref: TableRef, declared: tuple[tuple[str, str], ...], *, replace: bool
+) -> None:
     """Remember the declared types of a table just created (kept when IF NOT EXISTS found one)."""
     target = f"{catalog_alias(ref.catalog)}.main.{TABLE}"
     existing = cursor.execute(
@@ -135,7 +146,8 @@ def record_columns(cursor: duckdb.DuckDBPyConnection, ref: TableRef, declared: t
         return
     cursor.execute(f"DELETE FROM {target} WHERE schema_name = ? AND table_name = ?", [ref.schema, ref.table])
     cursor.executemany(
-        f"INSERT INTO {target} VALUES (?, ?, ?, ?)", [[ref.schema, ref.table, name, type_] for name, type_ in declared]
+        f"INSERT INTO {target} VALUES (?, ?, ?, ?)",
+        [[ref.schema, ref.table, name, type_] for name, type_ in declared],
     )
 
 
@@ -146,7 +158,8 @@ def forget(cursor: duckdb.DuckDBPyConnection, dropped: tuple[str, Any]) -> None:
         cursor.execute(f"DELETE FROM {catalog_alias(catalog)}.main.{TABLE} WHERE schema_name = ?", [schema])
     else:
         cursor.execute(
-            f"DELETE FROM {catalog_alias(target.catalog)}.main.{TABLE} WHERE schema_name = ? AND table_name = ?",
+            f"DELETE FROM {catalog_alias(target.catalog)}.main.{TABLE} "
+            "WHERE schema_name = ? AND table_name = ?",
             [target.schema, target.table],
         )
 
@@ -154,7 +167,9 @@ def forget(cursor: duckdb.DuckDBPyConnection, dropped: tuple[str, Any]) -> None:
 _NOT_NULL = re.compile(r"NOT NULL constraint failed: [^.\s]+\.(\S+)")
 _CHECK_LENGTH = re.compile(r"CHECK\(\(length\(\"?(\w+)\"?\) <= (\d+)\)\)")
 _MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
-_MISSING_COLUMN = re.compile(r'(?:Referenced column|column with name) "?([^"\s]+)"? (?:not found|does not exist)')
+_MISSING_COLUMN = re.compile(
+    r'(?:Referenced column|column with name) "?([^"\s]+)"? (?:not found|does not exist)'
+)
 
 
 def translate_duckdb_error(error: duckdb.Error, plan: Plan) -> LocalWarehouseError:
@@ -163,12 +178,15 @@ def translate_duckdb_error(error: duckdb.Error, plan: Plan) -> LocalWarehouseErr
     first_line = text.splitlines()[0] if text else type(error).__name__
     if match := _NOT_NULL.search(text):
         return LocalWarehouseError(
-            "DELTA_NOT_NULL_CONSTRAINT_VIOLATED", f"NOT NULL constraint violated for column: {match.group(1)}.", "23502"
+            "DELTA_NOT_NULL_CONSTRAINT_VIOLATED",
+            f"NOT NULL constraint violated for column: {match.group(1)}.",
+            "23502",
         )
     if match := _CHECK_LENGTH.search(text):
         return LocalWarehouseError(
             "DELTA_EXCEED_CHAR_VARCHAR_LIMIT",
-            f"Value exceeds char/varchar type length limitation. Failed check: (length({match.group(1)}) <= {match.group(2)}).",
+            "Value exceeds char/varchar type length limitation. "
+            f"Failed check: (length({match.group(1)}) <= {match.group(2)}).",
             "22001",
         )
     if isinstance(error, duckdb.CatalogException):
@@ -195,4 +213,6 @@ def translate_duckdb_error(error: duckdb.Error, plan: Plan) -> LocalWarehouseErr
         return LocalWarehouseError("DELTA_CONSTRAINT_VIOLATED", first_line, "23000")
     if isinstance(error, duckdb.TransactionException):
         return LocalWarehouseError("DELTA_CONCURRENT_TRANSACTION", first_line, "2D521")
-    return LocalWarehouseError("INTERNAL_ERROR", f"{first_line} (while running a {plan.kind} statement)", "XX000")
+    return LocalWarehouseError(
+        "INTERNAL_ERROR", f"{first_line} (while running a {plan.kind} statement)", "XX000"
+    )

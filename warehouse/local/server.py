@@ -81,11 +81,13 @@ def _new_handle() -> ttypes.THandleIdentifier:
 class WarehouseHandler:
     """Implements the TCLIService calls the connector makes."""
 
-    def __init__(self, engine: Engine, *, latency_ms: float = 0.0, fail_rate: float = 0.0, seed: int | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, latency_ms: float = 0.0, fail_rate: float = 0.0, seed: int | None = None
+    ) -> None:
         self.engine = engine
         self.latency = latency_ms / 1000.0
         self.fail_rate = fail_rate
-        self.random = random.Random(seed)
+        self.random = random.Random(seed)  # noqa: S311 (fault injection, not security)
         self.sessions: dict[bytes, Session] = {}
         self.operations: dict[bytes, Operation] = {}
         self.lock = threading.Lock()
@@ -105,7 +107,9 @@ class WarehouseHandler:
                 if namespace.schemaName:
                     self.engine.require_schema(session.catalog, session.schema)
             except LocalWarehouseError as error:
-                return ttypes.TOpenSessionResp(status=_error_status(str(error), error.sqlstate), serverProtocolVersion=SERVER_PROTOCOL)
+                return ttypes.TOpenSessionResp(
+                    status=_error_status(str(error), error.sqlstate), serverProtocolVersion=SERVER_PROTOCOL
+                )
         handle = _new_handle()
         with self.lock:
             self.sessions[handle.guid] = session
@@ -123,14 +127,20 @@ class WarehouseHandler:
         return ttypes.TCloseSessionResp(status=_OK)
 
     def GetInfo(self, req: ttypes.TGetInfoReq) -> ttypes.TGetInfoResp:
-        return ttypes.TGetInfoResp(status=_OK, infoValue=ttypes.TGetInfoValue(stringValue="Databricks (local warehouse)"))
+        return ttypes.TGetInfoResp(
+            status=_OK, infoValue=ttypes.TGetInfoValue(stringValue="Databricks (local warehouse)")
+        )
 
     # -- statements --------------------------------------------------------------------------
 
     def ExecuteStatement(self, req: ttypes.TExecuteStatementReq) -> ttypes.TExecuteStatementResp:
         session = self.sessions.get(req.sessionHandle.sessionId.guid)
         if session is None:
-            return ttypes.TExecuteStatementResp(status=_error_status("Invalid SessionHandle: the session is closed or unknown.", invalid_handle=True))
+            return ttypes.TExecuteStatementResp(
+                status=_error_status(
+                    "Invalid SessionHandle: the session is closed or unknown.", invalid_handle=True
+                )
+            )
         if self.fail_rate and self.random.random() < self.fail_rate:
             self.engine.stats.injected_failure()
             raise InjectedFailure(message="injected failure (--fail-rate)")
@@ -139,19 +149,28 @@ class WarehouseHandler:
         started = time.perf_counter()
         parameters = req.parameters or []
         try:
-            outcome = self.engine.execute(session, req.statement, [_parameter(p, i) for i, p in enumerate(parameters)])
+            outcome = self.engine.execute(
+                session, req.statement, [_parameter(p, i) for i, p in enumerate(parameters)]
+            )
             operation = Operation(outcome=outcome)
         except LocalWarehouseError as error:
             operation = Operation(outcome=None, error=str(error), sqlstate=error.sqlstate)
         except Exception as error:  # the protocol has no other way to report it: answer, never crash
             logger.exception("local warehouse failed on a statement")
-            operation = Operation(outcome=None, error=f"[INTERNAL_ERROR] {type(error).__name__}: {error}", sqlstate="XX000")
+            operation = Operation(
+                outcome=None, error=f"[INTERNAL_ERROR] {type(error).__name__}: {error}", sqlstate="XX000"
+            )
         self.engine.stats.record(
-            parameters=len(parameters), seconds=time.perf_counter() - started, error=operation.error, statement=req.statement
+            parameters=len(parameters),
+            seconds=time.perf_counter() - started,
+            error=operation.error,
+            statement=req.statement,
         )
         return self._execute_response(req, operation)
 
-    def _execute_response(self, req: ttypes.TExecuteStatementReq, operation: Operation) -> ttypes.TExecuteStatementResp:
+    def _execute_response(
+        self, req: ttypes.TExecuteStatementReq, operation: Operation
+    ) -> ttypes.TExecuteStatementResp:
         handle = ttypes.TOperationHandle(
             operationId=_new_handle(),
             operationType=ttypes.TOperationType.EXECUTE_STATEMENT,
@@ -166,7 +185,9 @@ class WarehouseHandler:
         status = self._status(operation)
         if operation.outcome is None:
             return ttypes.TExecuteStatementResp(
-                status=_OK, operationHandle=handle, directResults=ttypes.TSparkDirectResults(operationStatus=status)
+                status=_OK,
+                operationHandle=handle,
+                directResults=ttypes.TSparkDirectResults(operationStatus=status),
             )
         max_rows = req.getDirectResults.maxRows or 100_000
         metadata = self._metadata(operation.outcome, options)
@@ -204,7 +225,9 @@ class WarehouseHandler:
 
     @staticmethod
     def _metadata(outcome: Outcome, options: ResultOptions) -> ttypes.TGetResultSetMetadataResp:
-        payload = arrow_payload(outcome.table, outcome.duck_types, decimals=options.decimals, complex_types=options.complex_types)
+        payload = arrow_payload(
+            outcome.table, outcome.duck_types, decimals=options.decimals, complex_types=options.complex_types
+        )
         return ttypes.TGetResultSetMetadataResp(
             status=_OK,
             schema=ttypes.TTableSchema(columns=payload.columns),
@@ -215,18 +238,28 @@ class WarehouseHandler:
         )
 
     @staticmethod
-    def _fetch(operation: Operation, options: ResultOptions, max_rows: int) -> tuple[ttypes.TFetchResultsResp, bool]:
-        assert operation.outcome is not None
+    def _fetch(
+        operation: Operation, options: ResultOptions, max_rows: int
+    ) -> tuple[ttypes.TFetchResultsResp, bool]:
+        if operation.outcome is None:
+            raise ValueError("a failed operation has no results to fetch")
         table: pa.Table = operation.outcome.table
         chunk = table.slice(operation.offset, max(1, max_rows))
-        payload = arrow_payload(chunk, operation.outcome.duck_types, decimals=options.decimals, complex_types=options.complex_types)
+        payload = arrow_payload(
+            chunk,
+            operation.outcome.duck_types,
+            decimals=options.decimals,
+            complex_types=options.complex_types,
+        )
         operation.offset += chunk.num_rows
         more = operation.offset < table.num_rows
         batches = [ttypes.TSparkArrowBatch(batch=data, rowCount=rows) for data, rows in payload.batches]
         result = ttypes.TFetchResultsResp(
             status=_OK,
             hasMoreRows=more,
-            results=ttypes.TRowSet(startRowOffset=operation.offset - chunk.num_rows, rows=[], arrowBatches=batches),
+            results=ttypes.TRowSet(
+                startRowOffset=operation.offset - chunk.num_rows, rows=[], arrowBatches=batches
+            ),
         )
         return result, more
 
@@ -239,19 +272,25 @@ class WarehouseHandler:
     def GetOperationStatus(self, req: ttypes.TGetOperationStatusReq) -> ttypes.TGetOperationStatusResp:
         operation = self._operation(req.operationHandle)
         if operation is None:
-            return ttypes.TGetOperationStatusResp(status=_error_status("Invalid OperationHandle", invalid_handle=True))
+            return ttypes.TGetOperationStatusResp(
+                status=_error_status("Invalid OperationHandle", invalid_handle=True)
+            )
         return self._status(operation)
 
     def GetResultSetMetadata(self, req: ttypes.TGetResultSetMetadataReq) -> ttypes.TGetResultSetMetadataResp:
         operation = self._operation(req.operationHandle)
         if operation is None or operation.outcome is None:
-            return ttypes.TGetResultSetMetadataResp(status=_error_status("Invalid OperationHandle", invalid_handle=True))
+            return ttypes.TGetResultSetMetadataResp(
+                status=_error_status("Invalid OperationHandle", invalid_handle=True)
+            )
         return self._metadata(operation.outcome, operation.options)
 
     def FetchResults(self, req: ttypes.TFetchResultsReq) -> ttypes.TFetchResultsResp:
         operation = self._operation(req.operationHandle)
         if operation is None or operation.outcome is None:
-            return ttypes.TFetchResultsResp(status=_error_status("Invalid OperationHandle", invalid_handle=True))
+            return ttypes.TFetchResultsResp(
+                status=_error_status("Invalid OperationHandle", invalid_handle=True)
+            )
         options = operation.options
         result, _ = self._fetch(operation, options, req.maxRows or 100_000)
         if req.includeResultSetMetadata:
@@ -274,7 +313,11 @@ class WarehouseHandler:
             raise AttributeError(name)
 
         def unsupported(req: Any) -> Any:
-            return response_type(status=_error_status(f"The local warehouse does not implement {name}; use SQL (SHOW ..., DESCRIBE ...)."))
+            return response_type(
+                status=_error_status(
+                    f"The local warehouse does not implement {name}; use SQL (SHOW ..., DESCRIBE ...)."
+                )
+            )
 
         return unsupported
 
@@ -282,7 +325,11 @@ class WarehouseHandler:
 def _parameter(parameter: ttypes.TSparkParameter, position: int) -> ParameterValue:
     key: str | int = parameter.name if parameter.name else position
     arguments = parameter.arguments or []
-    spec = ParameterSpec(key=key, type=(parameter.type or "STRING"), argument_types=tuple(a.type or "STRING" for a in arguments))
+    spec = ParameterSpec(
+        key=key,
+        type=(parameter.type or "STRING"),
+        argument_types=tuple(a.type or "STRING" for a in arguments),
+    )
     value = parameter.value.stringValue if parameter.value is not None else None
     return ParameterValue(spec=spec, value=value, argument_values=tuple(a.value for a in arguments))
 
@@ -304,7 +351,8 @@ class _ThriftHTTPHandler(BaseHTTPRequestHandler):
         output_transport = TTransport.TMemoryBuffer()
         try:
             self.server.processor.process(
-                TBinaryProtocol.TBinaryProtocol(input_transport), TBinaryProtocol.TBinaryProtocol(output_transport)
+                TBinaryProtocol.TBinaryProtocol(input_transport),
+                TBinaryProtocol.TBinaryProtocol(output_transport),
             )
         except InjectedFailure:
             self._reply(503, b"injected failure", "text/plain")

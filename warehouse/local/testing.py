@@ -29,13 +29,22 @@ class LocalWarehouseProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *extra_args: str) -> None:
-        args = [sys.executable, "-m", "warehouse.local", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        args = [
+            sys.executable,
+            "-m",
+            "warehouse.local",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+        ]
         args += [*self.extra_args, *extra_args]
         root = Path(__file__).resolve().parents[2]
         env = {**os.environ, "PYTHONPATH": str(root)}
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=root, env=env)
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            args, stdout=subprocess.PIPE, text=True, cwd=root, env=env
+        )
+        line = self.process.stdout.readline() if self.process.stdout else ""
         if "listening on" not in line:
             self.process.kill()
             raise RuntimeError(f"local warehouse did not start: {line!r}")
@@ -56,6 +65,6 @@ class LocalWarehouseProcess:
             return json.loads(response.read())
 
     def reset_stats(self) -> None:
-        request = urllib.request.Request(f"{self.base_url}/stats/reset", method="POST", data=b"")
+        request = urllib.request.Request(f"{self.base_url}/stats/reset", method="POST", data=b"")  # noqa: S310
         with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (local URL)
             pass

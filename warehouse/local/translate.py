@@ -77,15 +77,15 @@ class Plan:
     writes: bool = True
 
 
-def translate(
-    statement: str, parameters: tuple[ParameterSpec, ...], catalog: str, schema: str
-) -> Plan:
+def translate(statement: str, parameters: tuple[ParameterSpec, ...], catalog: str, schema: str) -> Plan:
     """Translate one Databricks statement; raises ``LocalWarehouseError`` on what it rejects."""
     return _translate_cached(statement, parameters, catalog.lower(), schema.lower())
 
 
 @lru_cache(maxsize=1024)
-def _translate_cached(statement: str, parameters: tuple[ParameterSpec, ...], catalog: str, schema: str) -> Plan:
+def _translate_cached(
+    statement: str, parameters: tuple[ParameterSpec, ...], catalog: str, schema: str
+) -> Plan:
     tree = _parse(statement)
     translator = _Translator(parameters, catalog, schema)
     return translator.run(tree)
@@ -99,7 +99,7 @@ def _parse(statement: str) -> exp.Expression:
     trees = [tree for tree in trees if tree is not None]
     if len(trees) != 1:
         raise syntax_error(statement, "expected exactly one statement")
-    tree = trees[0]
+    tree: exp.Expression = trees[0]  # type: ignore[assignment]
     if isinstance(tree, exp.Command):
         raise UnsupportedStatement(f"the statement {statement.strip().split()[0].upper()} ...")
     if isinstance(tree, exp.Insert) and tree.args.get("overwrite"):
@@ -177,7 +177,9 @@ class _Translator:
         if kind == "VOID":
             return exp.Null()
         if kind in ("ARRAY", "MAP"):
-            items = [self._typed(spec.key, arg_type, index) for index, arg_type in enumerate(spec.argument_types)]
+            items = [
+                self._typed(spec.key, arg_type, index) for index, arg_type in enumerate(spec.argument_types)
+            ]
             if kind == "ARRAY":
                 return exp.Array(expressions=items)
             return exp.Anonymous(
@@ -203,7 +205,10 @@ class _Translator:
             # inline(array_of_structs) as a table: one row per element, one column per field.
             unnest = exp.Anonymous(
                 this="UNNEST",
-                expressions=[node.this.this, exp.PropertyEQ(this=exp.var("max_depth"), expression=exp.Literal.number(2))],
+                expressions=[
+                    node.this.this,
+                    exp.PropertyEQ(this=exp.var("max_depth"), expression=exp.Literal.number(2)),
+                ],
             )
             subquery = exp.select(unnest).subquery(alias=node.alias or "inline")
             return subquery
@@ -262,7 +267,8 @@ class _Translator:
         kind = (tree.args.get("kind") or "").upper()
         if kind == "SCHEMA":
             catalog, schema = self._schema_name(tree.this)
-            sql = f"CREATE SCHEMA {'IF NOT EXISTS ' if tree.args.get('exists') else ''}{catalog_alias(catalog)}.{schema}"
+            if_not_exists = "IF NOT EXISTS " if tree.args.get("exists") else ""
+            sql = f"CREATE SCHEMA {if_not_exists}{catalog_alias(catalog)}.{schema}"
             return Plan(kind="CREATE", sql=sql, needs_catalogs=(catalog,))
         if kind != "TABLE":
             raise UnsupportedStatement(f"CREATE {kind}")
@@ -300,10 +306,16 @@ class _Translator:
     @staticmethod
     def _column_for_duckdb(column: exp.ColumnDef, declared_text: str) -> None:
         column.set("kind", exp.DataType.build(duckdb_type(declared_text), dialect="duckdb"))
-        constraints = [c for c in column.args.get("constraints") or [] if not isinstance(c.kind, exp.CommentColumnConstraint)]
+        constraints = [
+            c
+            for c in column.args.get("constraints") or []
+            if not isinstance(c.kind, exp.CommentColumnConstraint)
+        ]
         length = declared_length(declared_text)
         if length:
-            check = exp.LTE(this=exp.Length(this=exp.column(column.name)), expression=exp.Literal.number(length[1]))
+            check = exp.LTE(
+                this=exp.Length(this=exp.column(column.name)), expression=exp.Literal.number(length[1])
+            )
             constraints.append(exp.ColumnConstraint(kind=exp.CheckColumnConstraint(this=check)))
         column.set("constraints", constraints)
 
@@ -315,7 +327,13 @@ class _Translator:
         if kind == "SCHEMA":
             catalog, schema = self._schema_name(target)
             sql = f"DROP SCHEMA {'IF EXISTS ' if if_exists else ''}{catalog_alias(catalog)}.{schema}{cascade}"
-            return Plan(kind="DROP", sql=sql, needs_catalogs=(catalog,), dropped=("SCHEMA", (catalog, schema)), if_exists=if_exists)
+            return Plan(
+                kind="DROP",
+                sql=sql,
+                needs_catalogs=(catalog,),
+                dropped=("SCHEMA", (catalog, schema)),
+                if_exists=if_exists,
+            )
         if kind not in ("TABLE", "VIEW"):
             raise UnsupportedStatement(f"DROP {kind}")
         ref = self._qualify(target)

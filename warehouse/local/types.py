@@ -126,7 +126,9 @@ def databricks_type_name(duck_type: str) -> str:
 
 
 def _split_top_level(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "," and depth == 0:
             parts.append("".join(current).strip())
@@ -220,7 +222,9 @@ def thrift_column(name: str, position: int, arrow_type: pa.DataType, duck_type: 
                 "scale": ttypes.TTypeQualifierValue(i32Value=arrow_type.scale),
             }
         )
-    entry = ttypes.TTypeEntry(primitiveEntry=ttypes.TPrimitiveTypeEntry(type=type_id, typeQualifiers=qualifiers))
+    entry = ttypes.TTypeEntry(
+        primitiveEntry=ttypes.TPrimitiveTypeEntry(type=type_id, typeQualifiers=qualifiers)
+    )
     return ttypes.TColumnDesc(
         columnName=name,
         typeDesc=ttypes.TTypeDesc(types=[entry]),

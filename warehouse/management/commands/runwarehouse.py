@@ -16,8 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         build_parser(parser)
-        parser.set_defaults(data_dir=settings.BASE_DIR / "var" / "warehouse", port=settings.LOCAL_WAREHOUSE_PORT)
+        parser.set_defaults(
+            data_dir=settings.BASE_DIR / "var" / "warehouse", port=settings.LOCAL_WAREHOUSE_PORT
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         serve(Namespace(**options))
-
