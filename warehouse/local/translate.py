@@ -189,10 +189,10 @@ class _Translator:
         return self._typed(spec.key, spec.type, None)
 
     def _typed(self, key: str | int, type_text: str, argument: int | None) -> exp.Expression:
-        duck_name = f"p{len(self.bindings)}"
-        self.bindings.append(Binding(duck_name=duck_name, key=key, argument=argument))
         if type_text.upper() == "VOID":
             return exp.Null()
+        duck_name = f"p{len(self.bindings)}"
+        self.bindings.append(Binding(duck_name=duck_name, key=key, argument=argument))
         target = exp.DataType.build(duckdb_type(type_text), dialect="duckdb")
         return exp.Cast(this=exp.Parameter(this=exp.Var(this=duck_name)), to=target)
 
@@ -321,7 +321,12 @@ class _Translator:
 
     def _drop(self, tree: exp.Drop) -> Plan:
         kind = (tree.args.get("kind") or "").upper()
-        target = tree.this
+        tables = tree.args.get("tables") or []
+        if len(tables) > 1:
+            raise UnsupportedStatement("DROP of several objects in one statement")
+        target = tree.this or (tables[0] if tables else None)
+        if not isinstance(target, exp.Table):
+            raise UnsupportedStatement(f"this form of DROP {kind}")
         if_exists = bool(tree.args.get("exists"))
         cascade = " CASCADE" if tree.args.get("cascade") else ""
         if kind == "SCHEMA":
