@@ -131,8 +131,10 @@ class _Translator:
             return self._drop(tree)
         if isinstance(tree, exp.Describe):
             raise UnsupportedStatement("this form of DESCRIBE")
-        tree = tree.transform(self._rewrite_functions)
+        # Two passes: a node replaced by transform() is not walked again.
+        tree = tree.transform(self._rewrite_from_json).transform(self._rewrite_inline)
         self._resolve_tables(tree, target=None)
+        _unqualify_set_targets(tree)
         kind = next((name for cls, name in DML_KINDS.items() if isinstance(tree, cls)), None)
         if kind is None and not isinstance(tree, exp.Query):
             raise UnsupportedStatement(f"statements of type {type(tree).__name__.upper()}")
@@ -198,9 +200,10 @@ class _Translator:
 
     # -- functions ---------------------------------------------------------------------------
 
-    def _rewrite_functions(self, node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.FromJson):
-            return self._from_json(node)
+    def _rewrite_from_json(self, node: exp.Expression) -> exp.Expression:
+        return self._from_json(node) if isinstance(node, exp.FromJson) else node
+
+    def _rewrite_inline(self, node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Inline):
             # inline(array_of_structs) as a table: one row per element, one column per field.
             unnest = exp.Anonymous(
@@ -351,3 +354,11 @@ class _Translator:
             dropped=(kind, ref),
             if_exists=if_exists,
         )
+
+
+def _unqualify_set_targets(tree: exp.Expression) -> None:
+    """``SET t.col = ...`` becomes ``SET col = ...``: DuckDB rejects qualified SET targets."""
+    for update in tree.find_all(exp.Update):
+        for assignment in update.expressions:
+            if isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column):
+                assignment.this.set("table", None)

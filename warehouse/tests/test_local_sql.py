@@ -1,0 +1,163 @@
+"""The SQL this service relies on, run through the real connector on the local warehouse."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+
+ROW_TYPE = "ARRAY<STRUCT<id: BIGINT, name: STRING, score: DOUBLE>>"
+
+
+@pytest.fixture
+def wells(cursor: Any, schema: str) -> str:
+    table = f"{schema}.wells"
+    cursor.execute(f"CREATE TABLE {table} (id BIGINT NOT NULL, name STRING, score DOUBLE)")
+    rows = [{"id": i, "name": f"well {i}", "score": i * 1.5} for i in range(1, 6)]
+    cursor.execute(f"INSERT INTO {table} SELECT * FROM inline(from_json(:rows, '{ROW_TYPE}'))", {"rows": json.dumps(rows)})
+    return table
+
+
+def test_insert_from_json_reports_counts_like_databricks(cursor: Any, schema: str) -> None:
+    """INSERT ... SELECT FROM inline(from_json(:rows, ...)) answers num_affected_rows and num_inserted_rows."""
+    cursor.execute(f"CREATE TABLE {schema}.t (id BIGINT, name STRING, score DOUBLE)")
+    rows = [{"id": i, "name": None if i % 2 else f"n{i}", "score": i / 4} for i in range(1000)]
+    cursor.execute(
+        f"INSERT INTO {schema}.t (id, name, score) SELECT id, name, score FROM inline(from_json(:rows, '{ROW_TYPE}'))",
+        {"rows": json.dumps(rows)},
+    )
+    assert [d[0] for d in cursor.description] == ["num_affected_rows", "num_inserted_rows"]
+    assert cursor.fetchall()[0].asDict() == {"num_affected_rows": 1000, "num_inserted_rows": 1000}
+    assert cursor.rowcount == 1000
+    cursor.execute(f"SELECT id, name, score FROM {schema}.t ORDER BY id LIMIT 2 OFFSET 1")
+    assert [tuple(r) for r in cursor.fetchall()] == [(1, None, 0.25), (2, "n2", 0.5)]
+
+
+def test_insert_from_exploded_json(cursor: Any, schema: str) -> None:
+    """explode(from_json(...)) AS r with r.field selects works as the source of an INSERT."""
+    cursor.execute(f"CREATE TABLE {schema}.t (id BIGINT, name STRING)")
+    rows = [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
+    cursor.execute(
+        f"INSERT INTO {schema}.t SELECT r.id, r.name FROM "
+        "(SELECT explode(from_json(:rows, 'ARRAY<STRUCT<id: BIGINT, name: STRING>>')) AS r)",
+        {"rows": json.dumps(rows)},
+    )
+    assert cursor.fetchone().num_inserted_rows == 2
+    cursor.execute(f"SELECT COUNT(*) AS n FROM {schema}.t")
+    assert cursor.fetchone().n == 2
+
+
+def test_update_and_delete_report_affected_rows(cursor: Any, wells: str) -> None:
+    """UPDATE and DELETE answer num_affected_rows, and cursor.rowcount agrees."""
+    cursor.execute(f"UPDATE {wells} SET score = :score WHERE id IN (:a, :b)", {"score": 0.0, "a": 1, "b": 2})
+    assert cursor.fetchall()[0].asDict() == {"num_affected_rows": 2}
+    assert cursor.rowcount == 2
+    cursor.execute(f"DELETE FROM {wells} WHERE score = :score", {"score": 0.0})
+    assert cursor.fetchall()[0].asDict() == {"num_affected_rows": 2}
+    cursor.execute(f"SELECT COUNT(*) AS n FROM {wells}")
+    assert cursor.fetchone().n == 3
+
+
+def test_merge_reports_each_count(cursor: Any, wells: str) -> None:
+    """MERGE USING a JSON batch answers num_affected/updated/deleted/inserted_rows."""
+    batch = [{"id": 1, "name": "renamed", "score": 10.0}, {"id": 5, "name": None, "score": None}, {"id": 9, "name": "new", "score": 9.0}]
+    cursor.execute(
+        f"MERGE INTO {wells} AS t USING (SELECT * FROM inline(from_json(:rows, '{ROW_TYPE}'))) AS s ON t.id = s.id "
+        "WHEN MATCHED AND s.score IS NULL THEN DELETE "
+        "WHEN MATCHED THEN UPDATE SET t.name = s.name, t.score = s.score "
+        "WHEN NOT MATCHED THEN INSERT (id, name, score) VALUES (s.id, s.name, s.score)",
+        {"rows": json.dumps(batch)},
+    )
+    assert cursor.fetchall()[0].asDict() == {
+        "num_affected_rows": 3,
+        "num_updated_rows": 1,
+        "num_deleted_rows": 1,
+        "num_inserted_rows": 1,
+    }
+    cursor.execute(f"SELECT id, name FROM {wells} ORDER BY id")
+    assert [tuple(r) for r in cursor.fetchall()] == [(1, "renamed"), (2, "well 2"), (3, "well 3"), (4, "well 4"), (9, "new")]
+
+
+def test_select_with_limit_offset_and_count(cursor: Any, wells: str) -> None:
+    """LIMIT and OFFSET as parameters, and COUNT(*) with the same WHERE, as the read endpoint uses them."""
+    where = "WHERE score > :min AND name LIKE :pattern"
+    params = {"min": 2.0, "pattern": "well %"}
+    cursor.execute(f"SELECT id FROM {wells} {where} ORDER BY id LIMIT :limit OFFSET :offset", {**params, "limit": 2, "offset": 1})
+    assert [r.id for r in cursor.fetchall()] == [3, 4]
+    cursor.execute(f"SELECT COUNT(*) AS total FROM {wells} {where}", params)
+    assert cursor.fetchone().total == 4
+
+
+def test_backticks_and_session_namespace(local_warehouse: Any, wells: str) -> None:
+    """Backtick-quoted three-part names work, and so do bare names inside the session's catalog and schema."""
+    from .conftest import connect
+
+    catalog, schema, table = wells.split(".")
+    with connect(local_warehouse.url, catalog=catalog, schema=schema) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT COUNT(*) AS n FROM `{catalog}`.`{schema}`.`{table}`")
+        assert cur.fetchone().n == 5
+        cur.execute(f"SELECT COUNT(*) AS n FROM {table}")
+        assert cur.fetchone().n == 5
+        cur.execute(f"SELECT COUNT(*) AS n FROM {schema}.{table}")
+        assert cur.fetchone().n == 5
+
+
+def test_show_catalogs_schemas_and_tables(cursor: Any, wells: str) -> None:
+    """SHOW CATALOGS / SCHEMAS IN / TABLES IN answer with Databricks' column names."""
+    catalog, schema, table = wells.split(".")
+    cursor.execute("SHOW CATALOGS")
+    assert [d[0] for d in cursor.description] == ["catalog"]
+    assert catalog in [r.catalog for r in cursor.fetchall()]
+    cursor.execute(f"SHOW SCHEMAS IN {catalog}")
+    names = [r.databaseName for r in cursor.fetchall()]
+    assert schema in names and "default" in names and "information_schema" in names and "main" not in names
+    cursor.execute(f"SHOW TABLES IN {catalog}.{schema}")
+    assert [(r.database, r.tableName, r.isTemporary) for r in cursor.fetchall()] == [(schema, table, False)]
+
+
+def test_information_schema_columns(cursor: Any, wells: str) -> None:
+    """<catalog>.information_schema.columns lists columns with Databricks type names, filterable by parameters."""
+    catalog, schema, table = wells.split(".")
+    cursor.execute(
+        f"SELECT column_name, data_type, full_data_type, is_nullable FROM {catalog}.information_schema.columns "
+        "WHERE table_schema = :schema AND table_name = :table ORDER BY ordinal_position",
+        {"schema": schema, "table": table},
+    )
+    assert [tuple(r) for r in cursor.fetchall()] == [
+        ("id", "BIGINT", "bigint", "NO"),
+        ("name", "STRING", "string", "YES"),
+        ("score", "DOUBLE", "double", "YES"),
+    ]
+
+
+def test_create_table_if_not_exists_keeps_the_existing_table(cursor: Any, wells: str) -> None:
+    """CREATE TABLE IF NOT EXISTS on an existing table changes nothing."""
+    cursor.execute(f"CREATE TABLE IF NOT EXISTS {wells} (other INT)")
+    cursor.execute(f"DESCRIBE TABLE {wells}")
+    assert [r.col_name for r in cursor.fetchall()] == ["id", "name", "score"]
+
+
+def test_drop_table_and_catalog(cursor: Any) -> None:
+    """DROP TABLE removes the table; DROP CATALOG ... CASCADE removes the catalog and its data file."""
+    cursor.execute("CREATE CATALOG IF NOT EXISTS wh_drop_me")
+    cursor.execute("CREATE SCHEMA wh_drop_me.s")
+    cursor.execute("CREATE TABLE wh_drop_me.s.t (a INT)")
+    cursor.execute("DROP TABLE wh_drop_me.s.t")
+    cursor.execute("SHOW TABLES IN wh_drop_me.s")
+    assert cursor.fetchall() == []
+    cursor.execute("DROP CATALOG wh_drop_me CASCADE")
+    cursor.execute("SHOW CATALOGS")
+    assert "wh_drop_me" not in [r.catalog for r in cursor.fetchall()]
+
+
+def test_large_results_page_through_fetch_results(cursor: Any, schema: str) -> None:
+    """A result larger than one direct-results page arrives whole through FetchResults."""
+    cursor.execute(f"CREATE TABLE {schema}.big (x BIGINT)")
+    rows = [{"x": i} for i in range(25_000)]
+    cursor.execute(f"INSERT INTO {schema}.big SELECT * FROM inline(from_json(:rows, 'ARRAY<STRUCT<x: BIGINT>>'))", {"rows": json.dumps(rows)})
+    cursor.arraysize = 1000
+    cursor.execute(f"SELECT x FROM {schema}.big ORDER BY x")
+    values = [r.x for r in cursor.fetchall()]
+    assert values == list(range(25_000))
