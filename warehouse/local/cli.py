@@ -31,7 +31,17 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="fixed delay added to every statement")
     parser.add_argument(
-        "--fail-rate", type=float, default=0.0, help="fraction of statements answered with HTTP 503"
+        "--fail-rate",
+        type=float,
+        default=0.0,
+        help="fraction of statements failed with --fail-status (default 0)",
+    )
+    parser.add_argument(
+        "--fail-status",
+        type=int,
+        default=502,
+        help="HTTP status of an injected failure: 502 reaches the client at once; "
+        "429 and 503 are first retried by the connector itself (default 502)",
     )
     parser.add_argument("--seed", type=int, default=None, help="random seed for --fail-rate")
     parser.add_argument(
@@ -61,7 +71,11 @@ def serve(options: argparse.Namespace) -> None:
     except LocalWarehouseError as error:
         raise SystemExit(f"cannot create {options.ensure_schema}: {error}") from error
     handler = WarehouseHandler(
-        engine, latency_ms=options.latency_ms, fail_rate=options.fail_rate, seed=options.seed
+        engine,
+        latency_ms=options.latency_ms,
+        fail_rate=options.fail_rate,
+        fail_status=options.fail_status,
+        seed=options.seed,
     )
     server = LocalWarehouseServer((options.host, options.port), handler)
     host, port = str(server.server_address[0]), int(server.server_address[1])

@@ -38,7 +38,7 @@ _OK = ttypes.TStatus(statusCode=ttypes.TStatusCode.SUCCESS_STATUS)
 
 
 class InjectedFailure(TTransport.TTransportException):
-    """Raised to answer HTTP 503, as a throttled or restarting warehouse does.
+    """Raised to answer an HTTP error (``--fail-status``), as an overloaded or restarting warehouse does.
 
     A TTransportException subclass because the generated Thrift processor re-raises those
     instead of turning them into an opaque application error.
@@ -82,11 +82,18 @@ class WarehouseHandler:
     """Implements the TCLIService calls the connector makes."""
 
     def __init__(
-        self, engine: Engine, *, latency_ms: float = 0.0, fail_rate: float = 0.0, seed: int | None = None
+        self,
+        engine: Engine,
+        *,
+        latency_ms: float = 0.0,
+        fail_rate: float = 0.0,
+        fail_status: int = 502,
+        seed: int | None = None,
     ) -> None:
         self.engine = engine
         self.latency = latency_ms / 1000.0
         self.fail_rate = fail_rate
+        self.fail_status = fail_status
         self.random = random.Random(seed)  # noqa: S311 (fault injection, not security)
         self.sessions: dict[bytes, Session] = {}
         self.operations: dict[bytes, Operation] = {}
@@ -355,7 +362,7 @@ class _ThriftHTTPHandler(BaseHTTPRequestHandler):
                 TBinaryProtocol.TBinaryProtocol(output_transport),
             )
         except InjectedFailure:
-            self._reply(503, b"injected failure", "text/plain")
+            self._reply(self.server.handler.fail_status, b"injected failure (--fail-rate)", "text/plain")
             return
         except Exception:  # a malformed request must not kill the connection thread silently
             logger.exception("could not process a Thrift request")

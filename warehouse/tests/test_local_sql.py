@@ -16,7 +16,10 @@ def wells(cursor: Any, schema: str) -> str:
     table = f"{schema}.wells"
     cursor.execute(f"CREATE TABLE {table} (id BIGINT NOT NULL, name STRING, score DOUBLE)")
     rows = [{"id": i, "name": f"well {i}", "score": i * 1.5} for i in range(1, 6)]
-    cursor.execute(f"INSERT INTO {table} SELECT * FROM inline(from_json(:rows, '{ROW_TYPE}'))", {"rows": json.dumps(rows)})
+    cursor.execute(
+        f"INSERT INTO {table} SELECT * FROM inline(from_json(:rows, '{ROW_TYPE}'))",
+        {"rows": json.dumps(rows)},
+    )
     return table
 
 
@@ -62,7 +65,11 @@ def test_update_and_delete_report_affected_rows(cursor: Any, wells: str) -> None
 
 def test_merge_reports_each_count(cursor: Any, wells: str) -> None:
     """MERGE USING a JSON batch answers num_affected/updated/deleted/inserted_rows."""
-    batch = [{"id": 1, "name": "renamed", "score": 10.0}, {"id": 5, "name": None, "score": None}, {"id": 9, "name": "new", "score": 9.0}]
+    batch = [
+        {"id": 1, "name": "renamed", "score": 10.0},
+        {"id": 5, "name": None, "score": None},
+        {"id": 9, "name": "new", "score": 9.0},
+    ]
     cursor.execute(
         f"MERGE INTO {wells} AS t USING (SELECT * FROM inline(from_json(:rows, '{ROW_TYPE}'))) AS s ON t.id = s.id "
         "WHEN MATCHED AND s.score IS NULL THEN DELETE "
@@ -77,14 +84,23 @@ def test_merge_reports_each_count(cursor: Any, wells: str) -> None:
         "num_inserted_rows": 1,
     }
     cursor.execute(f"SELECT id, name FROM {wells} ORDER BY id")
-    assert [tuple(r) for r in cursor.fetchall()] == [(1, "renamed"), (2, "well 2"), (3, "well 3"), (4, "well 4"), (9, "new")]
+    assert [tuple(r) for r in cursor.fetchall()] == [
+        (1, "renamed"),
+        (2, "well 2"),
+        (3, "well 3"),
+        (4, "well 4"),
+        (9, "new"),
+    ]
 
 
 def test_select_with_limit_offset_and_count(cursor: Any, wells: str) -> None:
     """LIMIT and OFFSET as parameters, and COUNT(*) with the same WHERE, as the read endpoint uses them."""
     where = "WHERE score > :min AND name LIKE :pattern"
     params = {"min": 2.0, "pattern": "well %"}
-    cursor.execute(f"SELECT id FROM {wells} {where} ORDER BY id LIMIT :limit OFFSET :offset", {**params, "limit": 2, "offset": 1})
+    cursor.execute(
+        f"SELECT id FROM {wells} {where} ORDER BY id LIMIT :limit OFFSET :offset",
+        {**params, "limit": 2, "offset": 1},
+    )
     assert [r.id for r in cursor.fetchall()] == [3, 4]
     cursor.execute(f"SELECT COUNT(*) AS total FROM {wells} {where}", params)
     assert cursor.fetchone().total == 4
@@ -156,7 +172,10 @@ def test_large_results_page_through_fetch_results(cursor: Any, schema: str) -> N
     """A result larger than one direct-results page arrives whole through FetchResults."""
     cursor.execute(f"CREATE TABLE {schema}.big (x BIGINT)")
     rows = [{"x": i} for i in range(25_000)]
-    cursor.execute(f"INSERT INTO {schema}.big SELECT * FROM inline(from_json(:rows, 'ARRAY<STRUCT<x: BIGINT>>'))", {"rows": json.dumps(rows)})
+    cursor.execute(
+        f"INSERT INTO {schema}.big SELECT * FROM inline(from_json(:rows, 'ARRAY<STRUCT<x: BIGINT>>'))",
+        {"rows": json.dumps(rows)},
+    )
     cursor.arraysize = 1000
     cursor.execute(f"SELECT x FROM {schema}.big ORDER BY x")
     values = [r.x for r in cursor.fetchall()]

@@ -69,8 +69,13 @@ def test_every_type_round_trips_with_the_connectors_python_types(cursor: Any, al
     assert row["c_char"] == "abc"
     assert row["c_boolean"] is True
     assert row["c_date"] == datetime.date(2024, 2, 29)
-    assert row["c_timestamp"] == VALUES["c_timestamp"] and row["c_timestamp"].utcoffset() == datetime.timedelta(0)
-    assert row["c_timestamp_ntz"] == datetime.datetime(2024, 3, 10, 8, 0) and row["c_timestamp_ntz"].tzinfo is None
+    assert row["c_timestamp"] == VALUES["c_timestamp"] and row[
+        "c_timestamp"
+    ].utcoffset() == datetime.timedelta(0)
+    assert (
+        row["c_timestamp_ntz"] == datetime.datetime(2024, 3, 10, 8, 0)
+        and row["c_timestamp_ntz"].tzinfo is None
+    )
     assert row["c_binary"] == b"\x00\x01\x02\xff"
     assert list(row["c_array"]) == ["a", "b", None]
     assert dict(row["c_map"]) == {"one": 1, "two": 2}
