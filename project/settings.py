@@ -258,6 +258,9 @@ LOCAL_WAREHOUSE_URL: str = env(
 WAREHOUSE_STATEMENT_TIMEOUT: int = env.int("WAREHOUSE_STATEMENT_TIMEOUT", default=300)
 WAREHOUSE_SOCKET_TIMEOUT: float = env.float("WAREHOUSE_SOCKET_TIMEOUT", default=60.0)
 WAREHOUSE_CONNECTOR_RETRIES: int = env.int("WAREHOUSE_CONNECTOR_RETRIES", default=3)
+# The connector retries 429/503 and refused connections itself; this bounds how long, so a
+# dead warehouse surfaces as a transient error that the job layer retries with its own backoff.
+WAREHOUSE_CONNECTOR_RETRY_SECONDS: float = env.float("WAREHOUSE_CONNECTOR_RETRY_SECONDS", default=30.0)
 DATABRICKS_CATALOG: str = env("DATABRICKS_CATALOG", default="oil_gas_catalog")
 DATABRICKS_SCHEMA: str = env("DATABRICKS_SCHEMA", default="production_schema")
 DATABRICKS_LOGGING_ENABLED: bool = env.bool("DATABRICKS_LOGGING_ENABLED", default=True)

@@ -11,11 +11,12 @@ transport is dropped so the next statement opens a fresh one.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,7 +72,6 @@ class StatementResult:
 class _ConnectionSlot:
     pid: int
     connection: Any = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def describe_target() -> str:
@@ -87,6 +87,7 @@ def _connect_kwargs() -> dict[str, Any]:
         "session_configuration": {"STATEMENT_TIMEOUT": str(settings.WAREHOUSE_STATEMENT_TIMEOUT)},
         "_socket_timeout": settings.WAREHOUSE_SOCKET_TIMEOUT,
         "_retry_stop_after_attempts_count": settings.WAREHOUSE_CONNECTOR_RETRIES,
+        "_retry_stop_after_attempts_duration": settings.WAREHOUSE_CONNECTOR_RETRY_SECONDS,
         "_retry_delay_min": 0.1,
         "_retry_delay_max": 5.0,
     }
@@ -105,15 +106,18 @@ def _connect_kwargs() -> dict[str, Any]:
     }
 
 
-def _databricks_kwargs() -> dict[str, Any]:
+@functools.lru_cache(maxsize=4)
+def _sdk_config(profile: str, host: str) -> Any:
+    """databricks-sdk's unified auth, resolved once per process (it probes the host)."""
     # Imported here: only a real Databricks deployment pays for the SDK's import.
     from databricks.sdk.core import Config
 
+    return Config(profile=profile or None, host=host or None)
+
+
+def _databricks_kwargs() -> dict[str, Any]:
     try:
-        config = Config(
-            profile=settings.DATABRICKS_CONFIG_PROFILE or None,
-            host=settings.DATABRICKS_HOST or None,
-        )
+        config = _sdk_config(settings.DATABRICKS_CONFIG_PROFILE, settings.DATABRICKS_HOST)
         host = urlsplit(config.host).hostname if config.host else None
     except Exception as error:  # the SDK raises ValueError and its own types alike
         raise WarehouseNotConfigured(f"Databricks authentication is not configured: {error}") from error

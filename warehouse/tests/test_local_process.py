@@ -7,7 +7,6 @@ import multiprocessing
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from databricks.sql.exc import RequestError

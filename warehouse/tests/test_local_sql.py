@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-
 ROW_TYPE = "ARRAY<STRUCT<id: BIGINT, name: STRING, score: DOUBLE>>"
 
 

@@ -73,7 +73,7 @@ def test_every_type_round_trips_with_the_connectors_python_types(cursor: Any, al
         "c_timestamp"
     ].utcoffset() == datetime.timedelta(0)
     assert (
-        row["c_timestamp_ntz"] == datetime.datetime(2024, 3, 10, 8, 0)
+        row["c_timestamp_ntz"] == datetime.datetime(2024, 3, 10, 8, 0)  # noqa: DTZ001 (TIMESTAMP_NTZ is naive)
         and row["c_timestamp_ntz"].tzinfo is None
     )
     assert row["c_binary"] == b"\x00\x01\x02\xff"
