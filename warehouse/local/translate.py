@@ -162,7 +162,7 @@ class _Translator:
 
     def _parameter_expression(self, placeholder: exp.Placeholder) -> exp.Expression:
         key: str | int
-        if placeholder.name:
+        if placeholder.name and placeholder.name != "?":
             key = placeholder.name
         else:
             key = self.ordinal

@@ -179,3 +179,57 @@ def test_large_results_page_through_fetch_results(cursor: Any, schema: str) -> N
     cursor.execute(f"SELECT x FROM {schema}.big ORDER BY x")
     values = [r.x for r in cursor.fetchall()]
     assert values == list(range(25_000))
+
+
+def test_positional_parameters_and_joins(cursor: Any, wells: str) -> None:
+    """`?` markers bind in order, and a join between two tables works."""
+    schema = wells.rsplit(".", 1)[0]
+    cursor.execute(f"CREATE TABLE {schema}.owners (id BIGINT, owner STRING)")
+    cursor.execute(f"INSERT INTO {schema}.owners VALUES (?, ?), (?, ?)", [1, "ann", 2, "bob"])
+    cursor.execute(
+        f"SELECT w.id, o.owner FROM {wells} AS w JOIN {schema}.owners AS o ON o.id = w.id WHERE w.id <= ? ORDER BY w.id",
+        [2],
+    )
+    assert [tuple(r) for r in cursor.fetchall()] == [(1, "ann"), (2, "bob")]
+
+
+def test_use_catalog_and_schema_change_the_session_namespace(cursor: Any, wells: str) -> None:
+    """USE CATALOG and USE SCHEMA make bare table names resolve there."""
+    catalog, schema, table = wells.split(".")
+    cursor.execute(f"USE CATALOG {catalog}")
+    cursor.execute(f"USE SCHEMA {schema}")
+    cursor.execute(f"SELECT COUNT(*) AS n FROM {table}")
+    assert cursor.fetchone().n == 5
+
+
+def test_show_with_like_and_information_schema_tables(cursor: Any, wells: str) -> None:
+    """SHOW TABLES ... LIKE filters by pattern; information_schema.tables lists the table."""
+    catalog, schema, table = wells.split(".")
+    cursor.execute(f"CREATE TABLE {catalog}.{schema}.other (a INT)")
+    cursor.execute(f"SHOW TABLES IN {catalog}.{schema} LIKE 'we*'")
+    assert [r.tableName for r in cursor.fetchall()] == [table]
+    cursor.execute(
+        f"SELECT table_name FROM {catalog}.information_schema.tables WHERE table_schema = :s ORDER BY table_name",
+        {"s": schema},
+    )
+    assert [r.table_name for r in cursor.fetchall()] == ["other", "wells"]
+
+
+def test_unknown_column_is_unresolved_column(cursor: Any, wells: str) -> None:
+    """Selecting a column the table lacks fails with UNRESOLVED_COLUMN."""
+    from databricks.sql.exc import ServerOperationError
+
+    with pytest.raises(ServerOperationError, match=r"^\[UNRESOLVED_COLUMN"):
+        cursor.execute(f"SELECT no_such_column FROM {wells}")
+
+
+@pytest.mark.parametrize(
+    "statement", ["CREATE TABLE {schema}.copy AS SELECT * FROM {wells}", "CREATE VIEW {schema}.v AS SELECT 1"]
+)
+def test_views_and_create_table_as_select_are_rejected(cursor: Any, wells: str, statement: str) -> None:
+    """CTAS and views are outside the local warehouse's subset and say so."""
+    from databricks.sql.exc import ServerOperationError
+
+    schema = wells.rsplit(".", 1)[0]
+    with pytest.raises(ServerOperationError, match=r"^\[UNSUPPORTED_FEATURE\.LOCAL_WAREHOUSE\]"):
+        cursor.execute(statement.format(schema=schema, wells=wells))
