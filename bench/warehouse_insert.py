@@ -113,7 +113,7 @@ def run(process: LocalWarehouseProcess, options: argparse.Namespace) -> None:
     connection = sql.connect(
         server_hostname="127.0.0.1",
         http_path="/sql/1.0/warehouses/local",
-        access_token="local",
+        access_token="local",  # noqa: S106 (the local warehouse takes any token)
         _connection_uri=process.url,
         enable_telemetry=False,
     )
@@ -131,8 +131,8 @@ def run(process: LocalWarehouseProcess, options: argparse.Namespace) -> None:
                 table = f"bench.s.{method}_{attempt}"
                 cursor.execute(f"CREATE TABLE {table} ({definition})")
                 results[method].append(timed(function, cursor, table, rows))
-                cursor.execute(f"SELECT COUNT(*) AS n FROM {table}")
-                assert cursor.fetchone().n == len(rows)  # noqa: S101 (a wrong count makes the numbers meaningless)
+                cursor.execute(f"SELECT COUNT(*) AS n FROM {table}")  # noqa: S608
+                assert cursor.fetchone().n == len(rows)  # a wrong count makes the numbers meaningless
 
     print(
         f"local warehouse, real connector over HTTP; {options.rows} rows x {len(COLUMNS)} columns; "
