@@ -132,7 +132,11 @@ def run(process: LocalWarehouseProcess, options: argparse.Namespace) -> None:
                 cursor.execute(f"CREATE TABLE {table} ({definition})")
                 results[method].append(timed(function, cursor, table, rows))
                 cursor.execute(f"SELECT COUNT(*) AS n FROM {table}")  # noqa: S608
-                assert cursor.fetchone().n == len(rows)  # a wrong count makes the numbers meaningless
+                counted = cursor.fetchone()
+                if counted is None or counted.n != len(rows):
+                    raise SystemExit(
+                        f"{method}: expected {len(rows)} rows in {table}, found {counted}"
+                    )  # a wrong count makes the numbers meaningless
 
     print(
         f"local warehouse, real connector over HTTP; {options.rows} rows x {len(COLUMNS)} columns; "
@@ -147,9 +151,8 @@ def run(process: LocalWarehouseProcess, options: argparse.Namespace) -> None:
         seconds = statistics.median(t for t, _ in results[method])
         statements = results[method][0][1]
         medians[method] = seconds
-        print(
-            f"{label:42s} {statements:4d} statement(s)  {seconds:8.3f} s  {options.rows / seconds:10.0f} rows/s"
-        )
+        rate = options.rows / seconds
+        print(f"{label:42s} {statements:4d} statement(s)  {seconds:8.3f} s  {rate:10.0f} rows/s")
     print(f"JSON parameter is {medians['values'] / medians['json']:.1f}x faster than chunked VALUES")
 
 
