@@ -1,18 +1,96 @@
-"""Shared fixtures: a real local warehouse process for the whole test session."""
+"""Shared fixtures: a real local warehouse and a real Celery worker for the test session."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.conf import settings
 
 from warehouse.local.testing import LocalWarehouseProcess
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _isolate_session() -> int:
+    """Give the test session a broker folder and warehouse port of its own.
+
+    Set both in this process's settings and in the environment the worker and warehouse
+    processes inherit, so a ``make run`` on the same machine never sees the tests' jobs.
+    """
+    port = _free_port()
+    broker_dir = Path(tempfile.mkdtemp(prefix="records-test-broker-"))
+    os.environ["CELERY_BROKER_DIR"] = str(broker_dir)
+    os.environ["LOCAL_WAREHOUSE_URL"] = f"http://127.0.0.1:{port}/sql/1.0/warehouses/local"
+    settings.LOCAL_WAREHOUSE_URL = os.environ["LOCAL_WAREHOUSE_URL"]
+    if settings.CELERY_BROKER_TRANSPORT_OPTIONS:
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+            **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            "data_folder_in": str(broker_dir / "queue"),
+            "data_folder_out": str(broker_dir / "queue"),
+            "processed_folder": str(broker_dir / "processed"),
+            "control_folder": str(broker_dir / "control"),
+        }
+        for folder in ("queue", "processed", "control"):
+            (broker_dir / folder).mkdir(parents=True, exist_ok=True)
+    return port
+
+
+TEST_WAREHOUSE_PORT = _isolate_session()
 
 
 @pytest.fixture(scope="session")
 def local_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWarehouseProcess]:
-    """A local warehouse server on a free port, with its own data directory."""
-    process = LocalWarehouseProcess(data_dir=tmp_path_factory.mktemp("warehouse"))
+    """The local warehouse that LOCAL_WAREHOUSE_URL points at, with its own data directory."""
+    process = LocalWarehouseProcess(data_dir=tmp_path_factory.mktemp("warehouse"), port=TEST_WAREHOUSE_PORT)
     process.start()
     yield process
     process.stop()
+
+
+def _database_url(database: dict[str, Any]) -> str:
+    if database["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{database['NAME']}"
+    credentials = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    django_db_setup: None, local_warehouse: LocalWarehouseProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker (prefork, 2 processes) on the test database, broker and warehouse."""
+    from django.db import connection
+
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "celery", "-A", "project", "worker", "-l", "info", "-c", "2"]
+    command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"]
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+    deadline = time.monotonic() + 60
+    while b" ready." not in log_path.read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            raise RuntimeError(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.2)
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()

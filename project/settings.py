@@ -56,6 +56,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests run a real Celery worker in another process: the test database must be a file
+    # both processes open (pytest-django's default for SQLite is in memory).
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("DJANGO_TEST_SQLITE", default=str(VAR_DIR / "test_db.sqlite3"))
+    }
 # https://docs.djangoproject.com/en/5.2/ref/settings/#default-auto-field
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -174,7 +179,8 @@ LOGGING: dict[str, Any] = {
 # The default broker needs no server: kombu's filesystem transport, shared by every process
 # on this machine through var/broker/. Set CELERY_BROKER_URL=redis://... in production.
 CELERY_BROKER_URL: str = env("CELERY_BROKER_URL", default="filesystem://")
-BROKER_DIR = VAR_DIR / "broker"
+# Where the filesystem broker keeps its messages (tests point it at a folder of their own).
+BROKER_DIR = Path(env("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
     {
         "data_folder_in": str(BROKER_DIR / "queue"),
@@ -204,7 +210,35 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT: int = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_TIME_LIMIT: int = env.int("CELERY_TASK_TIME_LIMIT", default=16 * 60)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict[str, Any] = {}
+CELERY_BEAT_SCHEDULE: dict[str, Any] = {
+    "records-republish-stale-jobs": {
+        "task": "records.tasks.jobs_republish_stale_task",
+        "schedule": env.float("RECORDS_REQUEUE_INTERVAL_SECONDS", default=30.0),
+    },
+}
+
+# RECORDS (jobs)
+# ------------------------------------------------------------------------------
+# A queued job no worker claimed within this many seconds is published again (its first
+# publish may have failed while the broker was down).
+RECORDS_REQUEUE_GRACE_SECONDS: float = env.float("RECORDS_REQUEUE_GRACE_SECONDS", default=60.0)
+RECORDS_REQUEUE_BATCH: int = env.int("RECORDS_REQUEUE_BATCH", default=500)
+# A job running longer than this lost its worker (the task's hard time limit plus a margin).
+RECORDS_JOB_STALE_SECONDS: float = env.float("RECORDS_JOB_STALE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+# Attempts at a job whose warehouse errors are transient, and the backoff between them.
+RECORDS_JOB_MAX_ATTEMPTS: int = env.int("RECORDS_JOB_MAX_ATTEMPTS", default=5)
+RECORDS_RETRY_BACKOFF_BASE: float = env.float("RECORDS_RETRY_BACKOFF_BASE", default=2.0)
+RECORDS_RETRY_BACKOFF_MAX: float = env.float("RECORDS_RETRY_BACKOFF_MAX", default=300.0)
+# Request limits: rows per write and bytes per body (413 beyond), seconds a client may wait.
+RECORDS_MAX_ROWS_PER_REQUEST: int = env.int("RECORDS_MAX_ROWS_PER_REQUEST", default=100_000)
+RECORDS_MAX_BODY_BYTES: int = env.int("RECORDS_MAX_BODY_BYTES", default=64 * 1024 * 1024)
+RECORDS_MAX_WAIT_SECONDS: int = 30
+# One INSERT/MERGE statement carries at most this many bytes of JSON rows.
+RECORDS_MAX_BATCH_BYTES: int = env.int("RECORDS_MAX_BATCH_BYTES", default=8 * 1024 * 1024)
+# How long a table's columns (DESCRIBE) are cached for validating rows.
+RECORDS_SCHEMA_CACHE_SECONDS: float = env.float("RECORDS_SCHEMA_CACHE_SECONDS", default=30.0)
+# Django refuses bodies above this before any view runs; the records limit above decides.
+DATA_UPLOAD_MAX_MEMORY_SIZE = RECORDS_MAX_BODY_BYTES
 
 # DJANGO REST FRAMEWORK
 # ------------------------------------------------------------------------------
@@ -217,6 +251,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework_api_key.permissions.HasAPIKey"],
     "EXCEPTION_HANDLER": "project.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
 }
 
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html

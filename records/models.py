@@ -1,3 +1,79 @@
+"""The durable job: a write, update or delete stored before the client is answered."""
+
 from __future__ import annotations
 
-# Models arrive with the records work.
+import uuid
+from typing import Any
+
+from django.db import models
+
+
+class Job(models.Model):
+    """One write, update or delete request and its execution state.
+
+    The primary key is a sequence, so it orders jobs by submission: jobs on one table run in
+    that order. Clients see ``job_id``, a UUID.
+    """
+
+    class Operation(models.TextChoices):
+        WRITE = "write", "write"
+        UPDATE = "update", "update"
+        DELETE = "delete", "delete"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    job_id = models.UUIDField("job id", default=uuid.uuid4, unique=True, editable=False)
+    operation = models.CharField(max_length=10, choices=Operation.choices)
+    catalog = models.CharField(max_length=255)
+    schema = models.CharField(max_length=255)
+    table = models.CharField(max_length=255)
+    # Lower-case catalog.schema.table: Unity Catalog names are case-insensitive.
+    table_key = models.CharField(max_length=800, db_index=True, editable=False)
+    payload = models.JSONField(help_text="The validated request, rows carrying their record_uuid.")
+    principal = models.CharField(
+        max_length=255, db_index=True, help_text="The API client that submitted the job."
+    )
+    # NULL, not "", when absent: the unique constraint below only applies to given keys.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    request_hash = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    submitted_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    progress = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        db_table = "records_job"
+        verbose_name = "job"
+        verbose_name_plural = "jobs"
+        ordering = ("-id",)
+        indexes = (models.Index(fields=["table_key", "status", "id"], name="records_job_table_queue"),)
+        constraints = (
+            models.UniqueConstraint(
+                fields=["principal", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="records_job_idempotency_key",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.catalog}.{self.schema}.{self.table} ({self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.table_key = self.full_table_name.lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def full_table_name(self) -> str:
+        return f"{self.catalog}.{self.schema}.{self.table}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
