@@ -1,0 +1,318 @@
+"""Request bodies and query parameters of the records API: every check that needs no warehouse.
+
+Field names are the seed's. Failures take three shapes: a bad identifier is the seed's
+``Invalid identifier: <value>`` and a row that does not fit ``schema_definition`` the seed's
+``Schema validation failed: ...`` with ``details.expected_schema`` (both ``ApiError``); a bad
+shape, range or combination is DRF's ``Validation error`` with ``details.errors``. Too many
+rows is a 413. Rows are never checked field by field here: the compiled validator does it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from rest_framework import serializers
+
+from project.exceptions import ApiError
+
+from .tables import Column
+from .validation import (
+    check_rows_shape,
+    check_update_names,
+    compile_row_validator,
+    parse_schema_definition,
+    validate_identifier,
+)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+FILTER_OPS = ("=", "!=", ">", "<", ">=", "<=", "like", "in", "not in", "is null", "is not null")
+LIST_OPS = frozenset({"in", "not in"})
+NULL_OPS = frozenset({"is null", "is not null"})
+DEFAULT_MAX_ROWS_PER_REQUEST = 100_000
+
+
+def check_row_count(count: int, what: str) -> None:
+    """A 413 when a request carries more rows (or keys) than ``RECORDS_MAX_ROWS_PER_REQUEST``."""
+    limit = int(getattr(settings, "RECORDS_MAX_ROWS_PER_REQUEST", DEFAULT_MAX_ROWS_PER_REQUEST))
+    if count > limit:
+        raise ApiError(
+            f"Too many rows: {what} has {count}; at most {limit} are accepted per request",
+            details={"count": count, "max_rows": limit},
+            status_code=413,
+        )
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "object", list: "array", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+class IdentifierField(serializers.CharField):
+    """A catalog, schema, table or column name; anything else is ``InvalidIdentifier`` (400)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)  # " wells" is not the table wells
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        return validate_identifier(super().to_internal_value(data), self.field_name or "identifier")
+
+
+class ScalarField(serializers.Field[Any, Any, Any, Any]):
+    """One JSON string, number or boolean: a key or a filter value."""
+
+    default_error_messages: ClassVar[dict[str, StrOrPromise]] = {
+        "scalar": "Expected a single value (string, number or boolean), got {kind}."
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str | int | float):
+            self.fail("scalar", kind=_json_kind(data))
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class RowsField(serializers.Field[list[Any], Any, Any, Any]):
+    """``data``: a non-empty list. Its rows are checked all at once by the compiled row
+    validator (or, without a schema_definition, against the table's columns by the service)."""
+
+    default_error_messages: ClassVar[dict[str, StrOrPromise]] = {
+        "not_a_list": 'Expected a list of objects but got type "{input_type}".',
+        "empty": "data must contain at least one row.",
+    }
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=_json_kind(data))
+        if not data:
+            self.fail("empty")
+        check_row_count(len(data), "data")
+        return data
+
+    def to_representation(self, value: list[Any]) -> Any:
+        return value
+
+
+class UpdatesField(serializers.DictField):
+    """``updates``: a non-empty object keyed by column names, none of them an audit column.
+    Its values are checked against the table's columns by the service."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_empty", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        return dict(check_update_names(super().to_internal_value(data)))
+
+
+class FilterSerializer(serializers.Serializer[dict[str, Any]]):
+    """``{"column", "op", "value"}``; ops are case-insensitive and come back lower case."""
+
+    column = IdentifierField()
+    op = serializers.CharField(help_text=f"one of {', '.join(FILTER_OPS)} (case-insensitive)")
+    value = serializers.JSONField(required=False, allow_null=True, help_text="a list for in / not in")
+
+    def validate_op(self, value: str) -> str:
+        op = " ".join(value.split()).lower()
+        if op not in FILTER_OPS:
+            raise serializers.ValidationError(
+                f"Unknown filter op '{value}'; allowed ops: {', '.join(FILTER_OPS)}"
+            )
+        return op
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        op, value = attrs["op"], attrs.get("value")
+        problem = _filter_value_problem(op, value)
+        if problem:
+            raise serializers.ValidationError({"value": [problem]})
+        return {"column": attrs["column"], "op": op, "value": value}
+
+
+def _filter_value_problem(op: str, value: Any) -> str | None:
+    if op in NULL_OPS:
+        return None if value is None else f"'{op}' takes no value"
+    if op in LIST_OPS:
+        if not isinstance(value, list) or not value:
+            return f"'{op}' needs a non-empty list of values"
+        if not all(isinstance(item, str | int | float) for item in value):
+            return f"'{op}' values must be strings, numbers or booleans"
+        return None
+    if value is None:
+        return f"'{op}' needs a value (use 'is null' to match nulls)"
+    if not isinstance(value, str | int | float):
+        return f"'{op}' needs a single value, got {_json_kind(value)}"
+    if op == "like" and not isinstance(value, str):
+        return "'like' needs a string pattern"
+    return None
+
+
+class ColumnDefinitionSerializer(serializers.Serializer[dict[str, Any]]):
+    """One ``schema_definition`` item; names and types are checked by ``parse_schema_definition``."""
+
+    name = serializers.CharField(trim_whitespace=False)
+    data_type = serializers.CharField(help_text="BIGINT, DECIMAL(10,2), ARRAY<STRING>, STRUCT<a:INT>, ...")
+    nullable = serializers.BooleanField(default=True)
+
+
+class WriteSerializer(serializers.Serializer[dict[str, Any]]):
+    """``POST /records/write``. ``validated_data``: catalog, schema, table, auto_create,
+    ``columns`` (Column tuple, or None without schema_definition), ``schema_definition``
+    (normalized, JSON-ready, or None) and ``rows`` (normalized when columns are known)."""
+
+    catalog = IdentifierField()
+    schema = IdentifierField()
+    table = IdentifierField()
+    # DRF moves declared fields off the class, so this does not hide Serializer.data.
+    data = RowsField()  # type: ignore[assignment]
+    auto_create = serializers.BooleanField(default=False)
+    schema_definition = ColumnDefinitionSerializer(
+        many=True, required=False, allow_null=True, allow_empty=False
+    )
+
+    def validate_schema_definition(self, value: list[dict[str, Any]] | None) -> tuple[Column, ...] | None:
+        return None if value is None else parse_schema_definition(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        columns: tuple[Column, ...] | None = attrs.pop("schema_definition", None)
+        if attrs["auto_create"] and columns is None:
+            message = "schema_definition is required when auto_create is true"
+            raise serializers.ValidationError({"schema_definition": [message]}, code="required")
+        rows = attrs.pop("data")
+        if columns is None:
+            check_rows_shape(rows)
+            definition = None
+        else:
+            rows = compile_row_validator(columns)(rows)
+            definition = [{"name": c.name, "data_type": c.data_type, "nullable": c.nullable} for c in columns]
+        return {**attrs, "columns": columns, "schema_definition": definition, "rows": rows}
+
+
+class _KeyedSerializer(serializers.Serializer[dict[str, Any]]):
+    """Update and delete: the table, and exactly one way (``methods``) of choosing its rows.
+
+    ``validated_data`` holds catalog, schema, table, ``method`` (the chosen field's name),
+    that field, and ``key_column`` unless the method is filters."""
+
+    methods: tuple[str, ...] = ()
+
+    catalog = IdentifierField()
+    schema = IdentifierField()
+    table = IdentifierField()
+    key_column = IdentifierField(required=False, allow_null=True)
+    key_value = ScalarField(required=False, allow_null=True)
+    key_values = serializers.ListField(
+        child=ScalarField(), required=False, allow_null=True, allow_empty=False
+    )
+    filters = FilterSerializer(many=True, required=False, allow_null=True, allow_empty=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        chosen = [name for name in self.methods if attrs.get(name) is not None]
+        if len(chosen) != 1:
+            raise serializers.ValidationError(f"Specify exactly one of {', '.join(self.methods)}")
+        method = chosen[0]
+        selected = {"catalog": attrs["catalog"], "schema": attrs["schema"], "table": attrs["table"]}
+        selected.update({"method": method, method: attrs[method]})
+        if method != "filters":
+            if attrs.get("key_column") is None:
+                message = f"key_column is required with {method}"
+                raise serializers.ValidationError({"key_column": [message]}, code="required")
+            selected["key_column"] = attrs["key_column"]
+        if method in ("key_values", "bulk_updates"):
+            check_row_count(len(attrs[method]), method)
+        return selected
+
+
+class BulkUpdateSerializer(serializers.Serializer[dict[str, Any]]):
+    """One ``bulk_updates`` item: a key and its own updates."""
+
+    key_value = ScalarField()
+    updates = UpdatesField()
+
+
+class UpdateSerializer(_KeyedSerializer):
+    """``PUT /records/update``: the seed's four scenarios; ``updates`` is in ``validated_data``
+    except with bulk_updates, whose items carry their own."""
+
+    methods = ("key_value", "key_values", "bulk_updates", "filters")
+
+    bulk_updates = BulkUpdateSerializer(many=True, required=False, allow_null=True, allow_empty=False)
+    updates = UpdatesField(required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        selected = super().validate(attrs)
+        updates = attrs.get("updates")
+        if selected["method"] == "bulk_updates":
+            if updates is not None:
+                message = "updates cannot be combined with bulk_updates; each item carries its own updates"
+                raise serializers.ValidationError({"updates": [message]})
+            selected["bulk_updates"] = [dict(item) for item in selected["bulk_updates"]]
+        elif updates is None:
+            message = f"updates is required with {selected['method']}"
+            raise serializers.ValidationError({"updates": [message]}, code="required")
+        else:
+            selected["updates"] = updates
+        return selected
+
+
+class DeleteSerializer(_KeyedSerializer):
+    """``DELETE /records/delete``: the seed's three scenarios. ``soft`` defaults to true, so
+    a delete that does not say otherwise can be undone."""
+
+    methods = ("key_value", "key_values", "filters")
+
+    soft = serializers.BooleanField(default=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return {**super().validate(attrs), "soft": attrs["soft"]}
+
+
+class ReadQuerySerializer(serializers.Serializer[dict[str, Any]]):
+    """``GET /records/read`` query parameters; ``validated_data`` matches ``records_read``:
+    ``columns`` is a list of names or None for ``*``, ``filters`` a list of filter dicts."""
+
+    catalog = IdentifierField()
+    schema = IdentifierField()
+    table = IdentifierField()
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+    offset = serializers.IntegerField(min_value=0, default=0)
+    columns = serializers.CharField(default="*", allow_blank=True, help_text="comma-separated names, or *")
+    filters = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text='JSON list, e.g. [{"column":"status","op":"=","value":"x"}]',
+    )
+    include_deleted = serializers.BooleanField(default=False)
+
+    def validate_columns(self, value: str) -> list[str] | None:
+        names = [name.strip() for name in value.split(",") if name.strip()]  # "a,b," is a, b
+        if names in ([], ["*"]):
+            return None
+        return list(dict.fromkeys(validate_identifier(name, "column") for name in names))
+
+    def validate_filters(self, value: str) -> list[dict[str, Any]]:
+        if not value.strip():
+            return []
+        try:
+            parsed = json.loads(value, parse_constant=_reject_constant)
+        except ValueError as error:
+            raise serializers.ValidationError(f"filters is not valid JSON: {error}") from None
+        if not isinstance(parsed, list):
+            raise serializers.ValidationError(
+                'filters must be a JSON list of {"column", "op", "value"} objects'
+            )
+        filters = FilterSerializer(data=parsed, many=True)
+        if not filters.is_valid():
+            raise serializers.ValidationError(filters.errors)
+        return [dict(item) for item in filters.validated_data]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return {"filters": [], **attrs}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")

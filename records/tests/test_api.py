@@ -1,0 +1,419 @@
+"""The records API end to end: HTTP requests, a real Celery worker, the local warehouse."""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework_api_key.models import APIKey
+
+from records import services
+from records.models import Job
+from warehouse.client import get_client
+from warehouse.local.testing import LocalWarehouseProcess
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
+
+CATALOG = "api_tests"
+
+WELLS_DEFINITION = [
+    {"name": "api10", "data_type": "BIGINT", "nullable": False},
+    {"name": "api14", "data_type": "BIGINT", "nullable": False},
+    {"name": "wellname", "data_type": "STRING", "nullable": False},
+    {"name": "spuddate", "data_type": "STRING", "nullable": True},
+    {"name": "firstproddate", "data_type": "STRING", "nullable": True},
+    {"name": "compldate", "data_type": "STRING", "nullable": True},
+    {"name": "oileur", "data_type": "DOUBLE", "nullable": True},
+    {"name": "gaseur", "data_type": "DOUBLE", "nullable": True},
+    {"name": "wellspacing", "data_type": "DOUBLE", "nullable": True},
+]
+
+
+def well(i: int, **overrides: Any) -> dict[str, Any]:
+    row = {
+        "api10": 4201234567 + i,
+        "api14": 42012345671234 + i,
+        "wellname": f"SMITH {i}-15H",
+        "spuddate": "01/15/2024",
+        "firstproddate": "03/20/2024",
+        "compldate": "03/10/2024",
+        "oileur": 125000.50 + i,
+        "gaseur": 450000.75,
+        "wellspacing": 640.0,
+    }
+    return {**row, **overrides}
+
+
+class Api:
+    """A test client that speaks for one API client (its key in every request)."""
+
+    def __init__(self, name: str) -> None:
+        _, self.key = APIKey.objects.create_key(name=name)
+        self.name = name
+        self.http = Client(headers={"Authorization": f"Api-Key {self.key}"})
+
+    def post(self, path: str, body: Any, **extra: Any) -> Any:
+        return self.http.post(path, body, content_type="application/json", **extra)
+
+    def put(self, path: str, body: Any, **extra: Any) -> Any:
+        return self.http.put(path, body, content_type="application/json", **extra)
+
+    def delete(self, path: str, body: Any, **extra: Any) -> Any:
+        return self.http.delete(path, body, content_type="application/json", **extra)
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.http.get(path, params or {})
+
+
+@pytest.fixture
+def alice(local_warehouse: LocalWarehouseProcess) -> Api:
+    return Api("alice")
+
+
+@pytest.fixture
+def bob() -> Api:
+    return Api("bob")
+
+
+@pytest.fixture
+def schema() -> Iterator[str]:
+    """A fresh schema in the test catalog, dropped afterwards."""
+    name = f"s_{uuid.uuid4().hex[:10]}"
+    client = get_client()
+    client.reset()
+    client.execute(f"CREATE CATALOG IF NOT EXISTS {CATALOG}")
+    client.execute(f"CREATE SCHEMA {CATALOG}.{name}")
+    yield name
+    client.execute(f"DROP SCHEMA IF EXISTS {CATALOG}.{name} CASCADE")
+
+
+def target(schema: str, table: str = "wells") -> dict[str, str]:
+    return {"catalog": CATALOG, "schema": schema, "table": table}
+
+
+def write_wells(api: Api, schema: str, rows: list[dict[str, Any]], wait: int = 20) -> Any:
+    body = {**target(schema), "auto_create": True, "schema_definition": WELLS_DEFINITION, "data": rows}
+    return api.post(f"/api/v1/records/write?wait={wait}", body)
+
+
+def warehouse_rows(schema: str, order: str = "api10") -> list[dict[str, Any]]:
+    return get_client().execute(f"SELECT * FROM {CATALOG}.{schema}.wells ORDER BY {order}").as_dicts()
+
+
+def test_write_answers_202_with_a_job_and_location(alice: Api, schema: str) -> None:
+    """Without wait, a write is a 202 naming the job; the job then succeeds with the seed's result."""
+    body = {**target(schema), "auto_create": True, "schema_definition": WELLS_DEFINITION, "data": [well(0)]}
+    response = alice.post("/api/v1/records/write", body)
+    assert response.status_code == 202, response.json()
+    answer = response.json()
+    assert set(answer) == {"job_id", "status", "operation", "table", "status_url"}
+    assert answer["operation"] == "write" and answer["table"] == f"{CATALOG}.{schema}.wells"
+    assert response["Location"] == answer["status_url"]
+    job = Job.objects.get(job_id=answer["job_id"])
+    assert job.principal == "alice"
+    finished = alice.get(f"/api/v1/jobs/{answer['job_id']}?wait=0")
+    for _ in range(200):
+        if finished.json()["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.1)
+        finished = alice.get(f"/api/v1/jobs/{answer['job_id']}")
+    assert finished.json()["status"] == "succeeded", finished.json()
+    assert finished.json()["result"] == {
+        "message": f"Inserted 1 record(s) into {CATALOG}.{schema}.wells",
+        "count": 1,
+    }
+
+
+def test_seed_write_lands_rows_with_audit_columns(alice: Api, schema: str) -> None:
+    """The seed's write example creates the table and lands the row with all 8 audit columns set."""
+    response = write_wells(alice, schema, [well(0), well(1)])
+    assert response.status_code == 201, response.json()
+    assert response.json()["result"]["count"] == 2
+    rows = warehouse_rows(schema)
+    assert [r["wellname"] for r in rows] == ["SMITH 0-15H", "SMITH 1-15H"]
+    for row in rows:
+        uuid.UUID(row["record_uuid"])
+        assert row["is_deleted"] is False
+        assert row["inserted_by"] == "alice" and row["inserted_at"] is not None
+        assert row["updated_at"] is None and row["deleted_at"] is None and row["deleted_by"] is None
+    read = alice.get("/api/v1/records/read", {**target(schema), "columns": "api10,wellname,oileur"})
+    assert read.status_code == 200, read.json()
+    body = read.json()
+    body["data"].sort(key=lambda row: row["api10"])  # rows of one batch share inserted_at: no fixed order
+    assert body == {
+        "data": [
+            {"api10": 4201234567, "wellname": "SMITH 0-15H", "oileur": 125000.5},
+            {"api10": 4201234568, "wellname": "SMITH 1-15H", "oileur": 125001.5},
+        ],
+        "count": 2,
+        "total": 2,
+    }
+
+
+def test_update_scenarios_of_the_seed(alice: Api, schema: str) -> None:
+    """key_value, key_values, bulk_updates and filters update the right rows and report not_found."""
+    assert write_wells(alice, schema, [well(i) for i in range(3)]).status_code == 201
+    base = {**target(schema), "key_column": "api10"}
+    single = alice.put(
+        "/api/v1/records/update?wait=20", {**base, "key_value": 4201234567, "updates": {"oileur": 130000.0}}
+    )
+    assert single.status_code == 200, single.json()
+    assert single.json()["result"]["count"] == 1
+    several = alice.put(
+        "/api/v1/records/update?wait=20",
+        {**base, "key_values": [4201234567, 4201234568, 4201239999], "updates": {"wellspacing": 320.0}},
+    )
+    result = several.json()["result"]
+    assert result["count"] == 2 and result["total"] is None
+    assert result["data"][0]["not_found"] == [4201239999] and result["data"][0]["updated_by"] == "alice"
+    bulk = alice.put(
+        "/api/v1/records/update?wait=20",
+        {
+            **base,
+            "bulk_updates": [
+                {"key_value": 4201234567, "updates": {"oileur": 1.0, "gaseur": 2.0}},
+                {"key_value": 4201234569, "updates": {"compldate": "05/15/2024"}},
+            ],
+        },
+    )
+    assert bulk.json()["result"]["count"] == 2, bulk.json()
+    filtered = alice.put(
+        "/api/v1/records/update?wait=20",
+        {
+            **target(schema),
+            "filters": [{"column": "oileur", "op": "<", "value": 100000}],
+            "updates": {"spuddate": "x"},
+        },
+    )
+    assert filtered.json()["result"]["count"] == 1
+    rows = {r["api10"]: r for r in warehouse_rows(schema)}
+    first = rows[4201234567]
+    assert (first["oileur"], first["gaseur"], first["wellspacing"], first["spuddate"]) == (
+        1.0,
+        2.0,
+        320.0,
+        "x",
+    )
+    assert first["updated_by"] == "alice" and first["updated_at"] is not None
+    assert rows[4201234569]["compldate"] == "05/15/2024" and rows[4201234569]["oileur"] == 125002.5
+
+
+def test_delete_scenarios_soft_and_hard(alice: Api, schema: str) -> None:
+    """Soft deletes mark rows (and reads hide them); hard deletes remove them; not_found is reported."""
+    assert write_wells(alice, schema, [well(i) for i in range(4)]).status_code == 201
+    soft = alice.delete(
+        "/api/v1/records/delete?wait=20",
+        {**target(schema), "key_column": "api10", "key_values": [4201234567, 4201230000], "soft": True},
+    )
+    assert soft.status_code == 200, soft.json()
+    assert soft.json()["result"] == {
+        "data": [{"is_deleted": True}, {"not_found": [4201230000]}],
+        "count": 1,
+        "total": None,
+    }
+    read = alice.get("/api/v1/records/read", {**target(schema), "columns": "api10"})
+    assert sorted(r["api10"] for r in read.json()["data"]) == [4201234568, 4201234569, 4201234570]
+    assert read.json()["total"] == 3
+    with_deleted = alice.get("/api/v1/records/read", {**target(schema), "include_deleted": "true"})
+    assert with_deleted.json()["total"] == 4
+    hard = alice.delete(
+        "/api/v1/records/delete?wait=20",
+        {**target(schema), "filters": [{"column": "api10", "op": ">=", "value": 4201234569}], "soft": False},
+    )
+    assert hard.json()["result"]["count"] == 2
+    single = alice.delete(
+        "/api/v1/records/delete?wait=20",
+        {**target(schema), "key_column": "api10", "key_value": 4201234568, "soft": True},
+    )
+    assert single.json()["result"]["count"] == 1
+    rows = warehouse_rows(schema)
+    assert [(r["api10"], r["is_deleted"], r["deleted_by"]) for r in rows] == [
+        (4201234567, True, "alice"),
+        (4201234568, True, "alice"),
+    ]
+
+
+def test_jobs_on_one_table_take_effect_in_submission_order(alice: Api, schema: str) -> None:
+    """A write, an update and a delete submitted back to back end in that order's state."""
+    assert write_wells(alice, schema, [well(0)]).status_code == 201
+    base = {**target(schema), "key_column": "api10"}
+    write = alice.post("/api/v1/records/write", {**target(schema), "data": [well(1), well(2)]})
+    update = alice.put(
+        "/api/v1/records/update", {**base, "key_values": [4201234568, 4201234569], "updates": {"oileur": 7.0}}
+    )
+    delete = alice.delete("/api/v1/records/delete", {**base, "key_value": 4201234569, "soft": False})
+    assert (write.status_code, update.status_code, delete.status_code) == (202, 202, 202)
+    final = alice.get(f"/api/v1/jobs/{delete.json()['job_id']}")
+    for _ in range(300):
+        if final.json()["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.1)
+        final = alice.get(f"/api/v1/jobs/{delete.json()['job_id']}")
+    assert final.json()["status"] == "succeeded"
+    rows = warehouse_rows(schema)
+    assert [(r["api10"], r["oileur"]) for r in rows] == [(4201234567, 125000.5), (4201234568, 7.0)]
+    jobs = list(Job.objects.filter(table_key=f"{CATALOG}.{schema}.wells").order_by("pk"))
+    assert all(a.finished_at <= b.started_at for a, b in itertools.pairwise(jobs))  # type: ignore[operator]
+
+
+def test_a_job_delivered_twice_lands_once(alice: Api, schema: str) -> None:
+    """Publishing a finished write again, or running it again after a crash mid-way, adds no rows."""
+    response = write_wells(alice, schema, [well(i) for i in range(5)])
+    job = Job.objects.get(job_id=response.json()["job_id"])
+    services.job_publish(job.pk)
+    services.job_publish(job.pk)
+    # A crash after the rows landed but before the job was marked done: it runs again.
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, progress={}, result=None)
+    services.job_publish(job.pk)
+    for _ in range(200):
+        job.refresh_from_db()
+        if job.status == Job.Status.SUCCEEDED:
+            break
+        time.sleep(0.1)
+    assert job.status == Job.Status.SUCCEEDED and job.attempts == 2
+    assert len(warehouse_rows(schema)) == 5
+
+
+def test_fifty_thousand_rows_go_in_a_handful_of_statements(
+    alice: Api, schema: str, local_warehouse: LocalWarehouseProcess
+) -> None:
+    """50,000 rows x 9 columns in one request: every statement under 256 parameters, few statements."""
+    local_warehouse.reset_stats()
+    response = write_wells(alice, schema, [well(i) for i in range(50_000)], wait=30)
+    assert response.status_code in (201, 202)
+    job = Job.objects.get(job_id=response.json()["job_id"])
+    for _ in range(600):
+        job.refresh_from_db()
+        if job.finished:
+            break
+        time.sleep(0.1)
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert job.result == {
+        "message": f"Inserted 50000 record(s) into {CATALOG}.{schema}.wells",
+        "count": 50_000,
+    }
+    stats = local_warehouse.stats()
+    assert stats["max_parameters"] <= 256
+    writes = [s for s in stats["recent"] if s["kind"] in ("INSERT", "MERGE")]
+    assert 1 <= len(writes) <= 10, writes
+    assert get_client().execute(f"SELECT COUNT(*) FROM {CATALOG}.{schema}.wells").rows[0][0] == 50_000
+
+
+def test_requests_need_an_api_key(local_warehouse: LocalWarehouseProcess) -> None:
+    """No key or a wrong key is a 401 in the error format; nothing is stored."""
+    anonymous = Client()
+    response = anonymous.get("/api/v1/jobs")
+    assert response.status_code == 401
+    assert response.json()["error"] is True and response["WWW-Authenticate"] == "Api-Key"
+    wrong = Client(headers={"Authorization": "Api-Key nope.nope"})
+    assert wrong.post("/api/v1/records/write", {}, content_type="application/json").status_code == 401
+    assert Job.objects.count() == 0
+
+
+def test_clients_see_only_their_own_jobs(alice: Api, bob: Api, schema: str) -> None:
+    """Bob gets a 404 for Alice's job and an empty job list."""
+    response = write_wells(alice, schema, [well(0)])
+    job_id = response.json()["job_id"]
+    assert bob.get(f"/api/v1/jobs/{job_id}").status_code == 404
+    assert bob.get("/api/v1/jobs").json()["results"] == []
+    mine = alice.get("/api/v1/jobs", {"status": "succeeded"}).json()["results"]
+    assert [j["job_id"] for j in mine] == [job_id]
+
+
+def test_idempotency_key_returns_the_same_job(alice: Api, schema: str) -> None:
+    """The same Idempotency-Key and body give the same job; a different body is a 409."""
+    body = {**target(schema), "auto_create": True, "schema_definition": WELLS_DEFINITION, "data": [well(0)]}
+    first = alice.post("/api/v1/records/write", body, headers={"Idempotency-Key": "k1"})
+    again = alice.post("/api/v1/records/write", body, headers={"Idempotency-Key": "k1"})
+    assert first.json()["job_id"] == again.json()["job_id"]
+    other = alice.post(
+        "/api/v1/records/write", {**body, "data": [well(1)]}, headers={"Idempotency-Key": "k1"}
+    )
+    assert other.status_code == 409 and other.json()["error"] is True
+    assert Job.objects.count() == 1
+
+
+def test_bad_requests_store_and_write_nothing(
+    alice: Api, schema: str, local_warehouse: LocalWarehouseProcess
+) -> None:
+    """Invalid bodies are 400/404/413 in the error format, with no job and no warehouse write."""
+    assert write_wells(alice, schema, [well(0)]).status_code == 201
+    jobs_before = Job.objects.count()
+    local_warehouse.reset_stats()
+    bad_bodies = [
+        ("/api/v1/records/write", "post", {**target(schema), "data": []}, 400),
+        ("/api/v1/records/write", "post", {**target(schema), "data": [well(1, api10="x")]}, 400),
+        ("/api/v1/records/write", "post", {**target(schema), "data": [well(1, record_uuid="mine")]}, 400),
+        ("/api/v1/records/write", "post", {**target(schema, "nope"), "data": [well(1)]}, 404),
+        (
+            "/api/v1/records/write",
+            "post",
+            {"catalog": "x; DROP", "schema": schema, "table": "wells", "data": [well(1)]},
+            400,
+        ),
+        (
+            "/api/v1/records/update",
+            "put",
+            {**target(schema), "key_column": "api10", "updates": {"oileur": 1}},
+            400,
+        ),
+        (
+            "/api/v1/records/update",
+            "put",
+            {**target(schema), "key_column": "api10", "key_value": 1, "updates": {"nope": 1}},
+            400,
+        ),
+        (
+            "/api/v1/records/update",
+            "put",
+            {**target(schema), "key_column": "api10", "key_value": "x", "updates": {"oileur": 1}},
+            400,
+        ),
+        (
+            "/api/v1/records/delete",
+            "delete",
+            {**target(schema), "filters": [{"column": "api10", "op": "~", "value": 1}]},
+            400,
+        ),
+    ]
+    for path, method, body, expected in bad_bodies:
+        response = getattr(alice, method)(path, body)
+        assert response.status_code == expected, (body, response.json())
+        assert response.json()["error"] is True and "message" in response.json()
+    assert Job.objects.count() == jobs_before
+    writes = [s for s in local_warehouse.stats()["recent"] if s["kind"] not in ("SELECT", "DESCRIBE", "SHOW")]
+    assert writes == []
+    assert len(warehouse_rows(schema)) == 1
+
+
+def test_too_many_rows_is_413(alice: Api, schema: str, settings: Any) -> None:
+    """More rows than RECORDS_MAX_ROWS_PER_REQUEST is a 413 and stores nothing."""
+    settings.RECORDS_MAX_ROWS_PER_REQUEST = 3
+    body = {
+        **target(schema),
+        "auto_create": True,
+        "schema_definition": WELLS_DEFINITION,
+        "data": [well(i) for i in range(4)],
+    }
+    response = alice.post("/api/v1/records/write", body)
+    assert response.status_code == 413 and response.json()["error"] is True
+    assert Job.objects.count() == 0
+
+
+def test_body_over_the_size_limit_is_413(alice: Api, schema: str, settings: Any) -> None:
+    """A body larger than RECORDS_MAX_BODY_BYTES is a 413 in the error format."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {
+        **target(schema),
+        "auto_create": True,
+        "schema_definition": WELLS_DEFINITION,
+        "data": [well(i) for i in range(50)],
+    }
+    response = alice.post("/api/v1/records/write", body)
+    assert response.status_code == 413 and response.json()["error"] is True
+    assert Job.objects.count() == 0

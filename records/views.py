@@ -1,0 +1,160 @@
+"""The records API: thin views. Validate, call one service, answer."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from project.exceptions import ApiError
+
+from . import selectors, submission
+from .authentication import ApiKeyAuthentication
+from .models import Job
+from .representations import JobSerializer
+from .serializers import DeleteSerializer, ReadQuerySerializer, UpdateSerializer, WriteSerializer
+
+WAIT_PARAMETER = OpenApiParameter(
+    "wait", int, description="seconds (0-30) to wait for the job to finish before answering 202"
+)
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key", str, location=OpenApiParameter.HEADER, description="same key + same body = same job"
+)
+
+
+class ApiKeyView(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @property
+    def principal(self) -> str:
+        return str(self.request.user.name)  # type: ignore[union-attr]
+
+
+class JobSubmitView(ApiKeyView):
+    """Validate the body, store a job, answer 202 (or the finished job when ``?wait=N`` sufficed)."""
+
+    operation: str
+    serializer_class: type[Any]
+    finished_status: int = status.HTTP_200_OK
+
+    def submit(self, request: Request) -> Response:
+        wait = _wait_seconds(request)
+        serializer = self.serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job, _ = submission.submit(
+            operation=self.operation,
+            data=serializer.validated_data,
+            principal=self.principal,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        if wait:
+            job = _wait_for(job, wait)
+        if job.finished:
+            return Response(JobSerializer(job).data, status=self.finished_status)
+        status_url = request.build_absolute_uri(reverse("job-detail", args=[job.job_id]))
+        body = {
+            "job_id": str(job.job_id),
+            "status": job.status,
+            "operation": job.operation,
+            "table": job.full_table_name,
+            "status_url": status_url,
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
+
+
+def _wait_seconds(request: Request) -> float:
+    raw = request.query_params.get("wait", "0")
+    try:
+        wait = float(raw)
+    except ValueError:
+        wait = -1
+    if not 0 <= wait <= settings.RECORDS_MAX_WAIT_SECONDS:
+        raise ApiError(f"wait must be a number of seconds from 0 to {settings.RECORDS_MAX_WAIT_SECONDS}")
+    return wait
+
+
+def _wait_for(job: Job, seconds: float) -> Job:
+    deadline = time.monotonic() + seconds
+    while not job.finished and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job.refresh_from_db()
+    return job
+
+
+class RecordsWriteView(JobSubmitView):
+    operation = Job.Operation.WRITE
+    serializer_class = WriteSerializer
+    finished_status = status.HTTP_201_CREATED
+
+    @extend_schema(
+        request=WriteSerializer, parameters=[WAIT_PARAMETER, IDEMPOTENCY_PARAMETER], responses={202: dict}
+    )
+    def post(self, request: Request) -> Response:
+        """Insert rows (optionally creating the table): a job."""
+        return self.submit(request)
+
+
+class RecordsUpdateView(JobSubmitView):
+    operation = Job.Operation.UPDATE
+    serializer_class = UpdateSerializer
+
+    @extend_schema(
+        request=UpdateSerializer, parameters=[WAIT_PARAMETER, IDEMPOTENCY_PARAMETER], responses={202: dict}
+    )
+    def put(self, request: Request) -> Response:
+        """Update rows by key, keys, bulk per-key updates or filters: a job."""
+        return self.submit(request)
+
+
+class RecordsDeleteView(JobSubmitView):
+    operation = Job.Operation.DELETE
+    serializer_class = DeleteSerializer
+
+    @extend_schema(
+        request=DeleteSerializer, parameters=[WAIT_PARAMETER, IDEMPOTENCY_PARAMETER], responses={202: dict}
+    )
+    def delete(self, request: Request) -> Response:
+        """Soft- or hard-delete rows by key, keys or filters: a job."""
+        return self.submit(request)
+
+
+class RecordsReadView(ApiKeyView):
+    @extend_schema(parameters=[ReadQuerySerializer], responses={200: dict})
+    def get(self, request: Request) -> Response:
+        """Read rows synchronously: ``{"data", "count", "total"}``."""
+        serializer = ReadQuerySerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return Response(selectors.records_read(**serializer.validated_data))
+
+
+class JobListView(generics.ListAPIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsAuthenticated]
+    serializer_class = JobSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.jobs_of(
+            principal=str(self.request.user.name),  # type: ignore[union-attr]
+            status=self.request.query_params.get("status"),
+            operation=self.request.query_params.get("operation"),
+            table=self.request.query_params.get("table"),
+        )
+
+
+class JobDetailView(ApiKeyView):
+    @extend_schema(responses={200: JobSerializer})
+    def get(self, request: Request, job_id: str) -> HttpResponseBase:
+        """One of the caller's jobs; another client's job is a 404."""
+        job = get_object_or_404(Job, job_id=job_id, principal=self.principal)
+        return Response(JobSerializer(job).data)
