@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Web server port: `PORT=9000 make run`.
 PORT ?= 8000
 
-.PHONY: install migrate run test lint fmt
+.PHONY: install migrate demo-key run test lint fmt
 
 install: $(STAMP) .env
 
@@ -29,12 +29,17 @@ migrate: install
 
 # honcho gives every process its own PORT (base + 100 per Procfile line), so the web
 # server's port travels as WEB_PORT instead.
-run: install migrate
+# A demo API client for trying the API; its key is kept in var/demo_api_key (git-ignored).
+demo-key: migrate
+	$(BIN)/python manage.py createapiclient demo --if-missing --save-key var/demo_api_key
+
+run: install migrate demo-key
 	@echo ""
 	@echo "  API          http://127.0.0.1:$(PORT)/api/v1/  (endpoints: see the API docs)"
 	@echo "  Healthcheck  http://127.0.0.1:$(PORT)/api/v1/healthcheck"
 	@echo "  API docs     http://127.0.0.1:$(PORT)/api/docs/  (Redoc: /api/redoc/, schema: /api/schema/)"
 	@echo "  Admin        http://127.0.0.1:$(PORT)/admin/  (python manage.py createsuperuser)"
+	@echo "  Demo API key $$(cat var/demo_api_key)  (header: Authorization: Api-Key <key>)"
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
