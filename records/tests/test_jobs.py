@@ -78,6 +78,7 @@ def test_sql_errors_fail_the_job_at_once_with_the_warehouse_message(table: str) 
     job_run_task.apply(args=(job.pk,))
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.attempts == 1
+    assert job.error is not None
     assert job.error["error_class"] == "TABLE_OR_VIEW_NOT_FOUND"
     assert "t" in job.error["message"] and job.finished_at is not None
 
@@ -97,6 +98,7 @@ def test_transient_errors_are_retried_then_fail_after_the_last_attempt(
         get_client().reset()
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.attempts == 3
+    assert job.error is not None
     assert job.error["type"] == "TransientWarehouseError"
 
 
@@ -159,7 +161,7 @@ def test_admin_lists_jobs_and_requeues_failed_ones(table: str) -> None:
     job = unpublished_write(table, [{"id": 1}], status=Job.Status.FAILED, error={"message": "boom"})
     User.objects.create_superuser("admin", "admin@example.com", "pw")
     admin = Client()
-    admin.login(username="admin", password="pw")  # noqa: S106
+    admin.login(username="admin", password="pw")
     page = admin.get("/admin/records/job/?status__exact=failed")
     assert page.status_code == 200 and str(job.job_id) in page.content.decode()
     response = admin.post("/admin/records/job/", {"action": "requeue_failed", "_selected_action": [job.pk]})
