@@ -70,11 +70,14 @@ def records_read(
     include_deleted: bool = False,
 ) -> dict[str, Any]:
     """``{"data": [...], "count": n, "total": N}`` as the original read endpoint answered."""
-    from .submission import require_table  # submission validates against the same columns
+    from .submission import known_column, require_table, validate_filters
 
     name = TableName(catalog, schema, table)
     table_cols = require_table(name)
     by_name = {c.name.lower(): c for c in table_cols}
+    filters = validate_filters(by_name, filters)
+    for column in columns or []:
+        known_column(by_name, column)
     exclude_deleted = not include_deleted and "is_deleted" in by_name
     select = sql.select_rows(
         name, columns, filters, limit, offset, exclude_deleted=exclude_deleted, table_columns=by_name

@@ -95,7 +95,7 @@ def _write_payload(table: TableName, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _known_column(columns: dict[str, Column], name: str) -> Column:
+def known_column(columns: dict[str, Column], name: str) -> Column:
     column = columns.get(name.lower())
     if column is None:
         raise ApiError(f"Unknown column '{name}'", details={"columns": sorted(columns)})
@@ -105,10 +105,10 @@ def _known_column(columns: dict[str, Column], name: str) -> Column:
 def _keyed_payload(table: TableName, data: dict[str, Any]) -> tuple[dict[str, Column], dict[str, Any]]:
     columns = {c.name.lower(): c for c in require_table(table)}
     payload = {k: v for k, v in data.items() if k not in ("catalog", "schema", "table")}
-    for item in payload.get("filters") or []:
-        _known_column(columns, item["column"])
+    if payload.get("filters"):
+        payload["filters"] = validate_filters(columns, payload["filters"])
     if payload.get("key_column"):
-        key = _known_column(columns, payload["key_column"])
+        key = known_column(columns, payload["key_column"])
         if "key_value" in payload and payload["key_value"] is not None:
             payload["key_value"] = validate_key_values(key, [payload["key_value"]])[0]
         if payload.get("key_values"):
@@ -120,8 +120,26 @@ def _keyed_payload(table: TableName, data: dict[str, Any]) -> tuple[dict[str, Co
     return columns, payload
 
 
+def validate_filters(columns: dict[str, Column], filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Filter columns exist and values fit their types, so a bad filter is a 400, not a SQL error."""
+    checked = []
+    for index, item in enumerate(filters):
+        column = known_column(columns, item["column"])
+        op = item["op"]
+        if op in ("is null", "is not null", "like"):
+            checked.append(item)
+            continue
+        many = op in ("in", "not in")
+        try:
+            values = validate_key_values(column, item["value"] if many else [item["value"]])
+        except ApiError as error:
+            raise ApiError(f"Filter {index} on column '{column.name}': {error.detail}") from error
+        checked.append({**item, "value": values if many else values[0]})
+    return checked
+
+
 def _updates_for(columns: dict[str, Column], updates: dict[str, Any]) -> dict[str, Any]:
-    targets = tuple(_known_column(columns, name) for name in updates)
+    targets = tuple(known_column(columns, name) for name in updates)
     return validate_update_values(targets, updates)
 
 

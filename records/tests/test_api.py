@@ -417,3 +417,61 @@ def test_body_over_the_size_limit_is_413(alice: Api, schema: str, settings: Any)
     response = alice.post("/api/v1/records/write", body)
     assert response.status_code == 413 and response.json()["error"] is True
     assert Job.objects.count() == 0
+
+
+def test_seed_read_example_with_filters(alice: Api, schema: str) -> None:
+    """The seed's read request (columns, limit/offset, a > filter and a like filter) returns the matching rows."""
+    rows = [
+        well(0, oileur=125000.5, spuddate="01/15/2024"),
+        well(1, oileur=90000.0),
+        well(2, spuddate="01/15/2023"),
+    ]
+    assert write_wells(alice, schema, rows).status_code == 201
+    filters = (
+        '[{"column":"oileur","op":">","value":100000},{"column":"spuddate","op":"like","value":"%2024"}]'
+    )
+    response = alice.get(
+        "/api/v1/records/read",
+        {
+            **target(schema),
+            "limit": 10,
+            "offset": 0,
+            "columns": "api10,api14,wellname,oileur,gaseur",
+            "filters": filters,
+        },
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json() == {
+        "data": [
+            {
+                "api10": 4201234567,
+                "api14": 42012345671234,
+                "wellname": "SMITH 0-15H",
+                "oileur": 125000.5,
+                "gaseur": 450000.75,
+            }
+        ],
+        "count": 1,
+        "total": 1,
+    }
+
+
+def test_filters_and_columns_are_checked_against_the_table(alice: Api, schema: str) -> None:
+    """A filter value of the wrong type or an unknown column is a 400, before any SQL runs."""
+    assert write_wells(alice, schema, [well(0)]).status_code == 201
+    bad_value = alice.get(
+        "/api/v1/records/read", {**target(schema), "filters": '[{"column":"api10","op":"=","value":"x"}]'}
+    )
+    assert bad_value.status_code == 400 and "Filter 0 on column 'api10'" in bad_value.json()["message"]
+    unknown = alice.get("/api/v1/records/read", {**target(schema), "columns": "api10,nope"})
+    assert unknown.status_code == 400 and "nope" in unknown.json()["message"]
+    update = alice.put(
+        "/api/v1/records/update",
+        {
+            **target(schema),
+            "filters": [{"column": "api10", "op": "in", "value": [1, "two"]}],
+            "updates": {"oileur": 1},
+        },
+    )
+    assert update.status_code == 400
+    assert Job.objects.filter(operation="update").count() == 0
