@@ -85,7 +85,7 @@ def _show_catalogs(engine: Engine, session: Session, match: re.Match[str]) -> Ou
 def _show_schemas(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
     catalog = (match.group(1) or session.catalog).lower()
     engine.require_catalog(catalog)
-    names = [*metadata.schemas(engine.database, catalog), "information_schema"]
+    names = [*metadata.schemas(engine.db, catalog), "information_schema"]
     return _strings(databaseName=_matching(sorted(names), match.group(2)))
 
 
@@ -95,7 +95,7 @@ def _show_tables(engine: Engine, session: Session, match: re.Match[str]) -> Outc
     catalog = (match.group(1) or session.catalog).lower()
     schema = (match.group(2) or session.schema).lower()
     engine.require_schema(catalog, schema)
-    names = _matching([t for _, t in metadata.tables(engine.database, catalog, schema)], match.group(3))
+    names = _matching([t for _, t in metadata.tables(engine.db, catalog, schema)], match.group(3))
     table = pa.table(
         {
             "database": pa.array([schema] * len(names), pa.string()),
@@ -117,7 +117,7 @@ def _describe(engine: Engine, session: Session, match: re.Match[str]) -> Outcome
         (name,) = parts
     ref = TableRef(catalog, schema, name)
     engine.require_table(ref)
-    rows = metadata.columns(engine.database, catalog, schema, name)
+    rows = metadata.columns(engine.db, catalog, schema, name)
     if not rows:
         raise table_not_found(str(ref))
     return _strings(

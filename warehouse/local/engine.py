@@ -70,13 +70,24 @@ class Engine:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The root connection; every thread works on a cursor of its own (``self.db``): a
+        # DuckDB connection refuses a second concurrent call instead of waiting.
         self.database = duckdb.connect(":memory:")
+        self._threads = threading.local()
         # Databricks TIMESTAMP values are instants shown in the session time zone, UTC by default.
-        self.database.execute("SET TimeZone = 'UTC'")
+        self.database.execute("SET GLOBAL TimeZone = 'UTC'")
         self.write_lock = threading.RLock()
         self.stats = StatementStats()
         for path in sorted(self.data_dir.glob("*.duckdb")):
             self._attach(path.stem)
+
+    @property
+    def db(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on the shared DuckDB instance."""
+        cursor = getattr(self._threads, "cursor", None)
+        if cursor is None:
+            cursor = self._threads.cursor = self.database.cursor()
+        return cursor
 
     def close(self) -> None:
         with self.write_lock:
@@ -87,17 +98,15 @@ class Engine:
     # -- catalogs ----------------------------------------------------------------------------
 
     def catalogs(self) -> list[str]:
-        rows = self.database.execute(
+        rows = self.db.execute(
             "SELECT database_name FROM duckdb_databases() WHERE starts_with(database_name, 'uc__')"
         ).fetchall()
         return sorted(row[0][4:] for row in rows)
 
     def _attach(self, catalog: str) -> None:
         alias = catalog_alias(catalog)
-        self.database.execute(f"ATTACH '{self.data_dir / f'{catalog}.duckdb'}' AS {alias}")
-        self.database.execute(
-            f"CREATE TABLE IF NOT EXISTS {alias}.main.{metadata.TABLE} ({metadata.COLUMNS})"
-        )
+        self.db.execute(f"ATTACH '{self.data_dir / f'{catalog}.duckdb'}' AS {alias}")
+        self.db.execute(f"CREATE TABLE IF NOT EXISTS {alias}.main.{metadata.TABLE} ({metadata.COLUMNS})")
 
     def create_catalog(self, catalog: str, if_not_exists: bool) -> None:
         with self.write_lock:
@@ -110,7 +119,7 @@ class Engine:
                     "42P04",
                 )
             self._attach(catalog)
-            self.database.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog_alias(catalog)}.default")
+            self.db.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog_alias(catalog)}.default")
 
     def drop_catalog(self, catalog: str, if_exists: bool, cascade: bool) -> None:
         with self.write_lock:
@@ -118,13 +127,13 @@ class Engine:
                 if if_exists:
                     return
                 raise catalog_not_found(f"`{catalog}`")
-            if not cascade and metadata.tables(self.database, catalog):
+            if not cascade and metadata.tables(self.db, catalog):
                 raise LocalWarehouseError(
                     "SCHEMA_NOT_EMPTY",
                     f"Cannot drop catalog `{catalog}` because it is not empty. Use CASCADE.",
                     "2BP01",
                 )
-            self.database.execute(f"DETACH {catalog_alias(catalog)}")
+            self.db.execute(f"DETACH {catalog_alias(catalog)}")
             for path in self.data_dir.glob(f"{catalog}.duckdb*"):
                 path.unlink() if path.is_file() else shutil.rmtree(path)
 
@@ -134,11 +143,11 @@ class Engine:
 
     def require_schema(self, catalog: str, schema: str) -> None:
         self.require_catalog(catalog)
-        if schema not in metadata.schemas(self.database, catalog):
+        if schema not in metadata.schemas(self.db, catalog):
             raise schema_not_found(f"`{catalog}`.`{schema}`")
 
     def require_table(self, ref: TableRef) -> None:
-        if ref.catalog not in self.catalogs() or not metadata.table_exists(self.database, ref):
+        if ref.catalog not in self.catalogs() or not metadata.table_exists(self.db, ref):
             raise table_not_found(str(ref))
 
     # -- statements --------------------------------------------------------------------------
@@ -171,11 +180,11 @@ class Engine:
             self.require_schema(catalog, schema)
         for ref in plan.reads:
             self.require_table(ref)
-        cursor = self.database.cursor()
+        cursor = self.db.cursor()
         try:
             for catalog, view, name in plan.info_schema:
                 self.require_catalog(catalog)
-                cursor.register(name, metadata.information_schema(self.database, catalog, view))
+                cursor.register(name, metadata.information_schema(self.db, catalog, view))
             return self._run_sql(cursor, session, plan, values)
         except duckdb.Error as error:
             raise metadata.translate_duckdb_error(error, plan) from error

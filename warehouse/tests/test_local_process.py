@@ -122,3 +122,26 @@ def test_partial_fail_rate_fails_some_statements(own_warehouse: LocalWarehousePr
             outcomes.append(False)
     assert 0 < outcomes.count(True) < 20
     assert own_warehouse.stats()["injected_failures"] == outcomes.count(False)
+
+
+def test_many_concurrent_sessions_do_not_collide(own_warehouse: LocalWarehouseProcess) -> None:
+    """Eight sessions reading, describing and writing at once all succeed (regression: DuckDB
+    refuses a second concurrent call on one connection, so each server thread needs its own)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with connect(own_warehouse.url) as conn, conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE cat.sch.t (writer INT, n INT)")
+
+    def work(writer: int) -> int:
+        with connect(own_warehouse.url) as conn, conn.cursor() as cursor:
+            for n in range(15):
+                cursor.execute("DESCRIBE TABLE cat.sch.t")
+                cursor.execute("SHOW TABLES IN cat.sch")
+                cursor.execute("INSERT INTO cat.sch.t VALUES (:w, :n)", {"w": writer, "n": n})
+                cursor.execute("SELECT COUNT(*) AS c FROM cat.sch.t WHERE writer = :w", {"w": writer})
+            return int(cursor.fetchone().c)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counts = list(pool.map(work, range(8)))
+    assert counts == [15] * 8
+    assert own_warehouse.stats()["errors"] == 0
