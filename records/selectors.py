@@ -15,9 +15,9 @@ from warehouse.client import get_client
 from warehouse.exceptions import PermanentWarehouseError
 
 from . import sql
+from .datatypes import parse_table_type
 from .models import Job
 from .tables import Column, TableName
-from .validation import parse_table_type
 
 logger = logging.getLogger(__name__)
 

@@ -6,18 +6,16 @@ from typing import Any
 
 import pytest
 
+from records.datatypes import InvalidDataType, normalize_type, parse_table_type
 from records.tables import AUDIT_COLUMNS, Column
 from records.validation import (
-    InvalidDataType,
     InvalidIdentifier,
     InvalidSchemaDefinition,
     SchemaValidationError,
     check_rows_shape,
     check_update_names,
     compile_row_validator,
-    normalize_type,
     parse_schema_definition,
-    parse_table_type,
     validate_identifier,
     validate_key_values,
     validate_rows,
