@@ -121,8 +121,22 @@ def _keyed_payload(table: TableName, data: dict[str, Any]) -> tuple[dict[str, Co
     return columns, payload
 
 
+# Each filter and each updated column is one statement parameter; Databricks allows 256 in all
+# (the principal, limit and offset take a few more).
+MAX_FILTERS_AND_UPDATES = 200
+
+
+def check_parameter_budget(filters: list[Any], updates: dict[str, Any] | None = None) -> None:
+    if len(filters) + len(updates or {}) > MAX_FILTERS_AND_UPDATES:
+        raise ApiError(
+            f"At most {MAX_FILTERS_AND_UPDATES} filters and updated columns per request "
+            "(a statement carries at most 256 parameters)"
+        )
+
+
 def validate_filters(columns: dict[str, Column], filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Filter columns exist and values fit their types, so a bad filter is a 400, not a SQL error."""
+    check_parameter_budget(filters)
     checked = []
     for index, item in enumerate(filters):
         column = known_column(columns, item["column"])
@@ -145,6 +159,7 @@ def _updates_for(columns: dict[str, Column], updates: dict[str, Any]) -> dict[st
 
 
 def _update_payload(table: TableName, data: dict[str, Any]) -> dict[str, Any]:
+    check_parameter_budget(data.get("filters") or [], data.get("updates"))
     columns, payload = _keyed_payload(table, data)
     if payload.get("updates"):
         payload["updates"] = _updates_for(columns, payload["updates"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -474,4 +475,17 @@ def test_filters_and_columns_are_checked_against_the_table(alice: Api, schema: s
         },
     )
     assert update.status_code == 400
+    assert Job.objects.filter(operation="update").count() == 0
+
+
+def test_more_filters_and_updates_than_a_statement_can_carry_is_400(alice: Api, schema: str) -> None:
+    """201 filters would need more than 256 parameters: a 400 before any job exists."""
+    assert write_wells(alice, schema, [well(0)]).status_code == 201
+    filters = [{"column": "api10", "op": "!=", "value": i} for i in range(201)]
+    response = alice.put(
+        "/api/v1/records/update", {**target(schema), "filters": filters, "updates": {"oileur": 1.0}}
+    )
+    assert response.status_code == 400 and "256 parameters" in response.json()["message"]
+    read = alice.get("/api/v1/records/read", {**target(schema), "filters": json.dumps(filters)})
+    assert read.status_code == 400
     assert Job.objects.filter(operation="update").count() == 0
