@@ -61,7 +61,11 @@ class JobSubmitView(ApiKeyView):
         if wait:
             job = _wait_for(job, wait)
         if job.finished:
-            return Response(JobSerializer(job).data, status=self.finished_status)
+            # A failed write created nothing: 201 only when it succeeded.
+            succeeded = job.status == Job.Status.SUCCEEDED
+            return Response(
+                JobSerializer(job).data, status=self.finished_status if succeeded else status.HTTP_200_OK
+            )
         status_url = request.build_absolute_uri(reverse("job-detail", args=[job.job_id]))
         body = {
             "job_id": str(job.job_id),

@@ -489,3 +489,19 @@ def test_more_filters_and_updates_than_a_statement_can_carry_is_400(alice: Api, 
     read = alice.get("/api/v1/records/read", {**target(schema), "filters": json.dumps(filters)})
     assert read.status_code == 400
     assert Job.objects.filter(operation="update").count() == 0
+
+
+def test_a_write_the_warehouse_rejects_fails_with_its_message(alice: Api, schema: str) -> None:
+    """A NOT NULL violation only the warehouse sees fails the job; ?wait answers 200 with the error."""
+    get_client().execute(
+        f"CREATE TABLE {CATALOG}.{schema}.strict (id BIGINT NOT NULL, note STRING, record_uuid STRING, "
+        "is_deleted BOOLEAN, inserted_at TIMESTAMP, inserted_by STRING)"
+    )
+    response = alice.post(
+        "/api/v1/records/write?wait=20", {**target(schema, "strict"), "data": [{"note": "no id"}]}
+    )
+    assert response.status_code == 200, response.json()
+    job = response.json()
+    assert job["status"] == "failed" and job["result"] is None and job["attempts"] == 1
+    assert job["error"]["error_class"] == "DELTA_NOT_NULL_CONSTRAINT_VIOLATED"
+    assert get_client().execute(f"SELECT COUNT(*) FROM {CATALOG}.{schema}.strict").rows == [(0,)]
