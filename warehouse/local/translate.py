@@ -221,8 +221,8 @@ class _Translator:
         schema = node.expression
         if not isinstance(schema, exp.Literal) or not schema.is_string:
             raise UnsupportedStatement("from_json with a schema that is not a string literal")
-        structure = json_structure(parse_type(schema.this))
-        structure_text = structure if isinstance(structure, str) else json.dumps(structure)
+        # DuckDB wants the structure as JSON, a bare type included ('"MAP(VARCHAR, INTEGER)"').
+        structure_text = json.dumps(json_structure(parse_type(schema.this)))
         return exp.Anonymous(this="from_json", expressions=[node.this, exp.Literal.string(structure_text)])
 
     # -- names -------------------------------------------------------------------------------

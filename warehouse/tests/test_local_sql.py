@@ -233,3 +233,14 @@ def test_views_and_create_table_as_select_are_rejected(cursor: Any, wells: str, 
     schema = wells.rsplit(".", 1)[0]
     with pytest.raises(ServerOperationError, match=r"^\[UNSUPPORTED_FEATURE\.LOCAL_WAREHOUSE\]"):
         cursor.execute(statement.format(schema=schema, wells=wells))
+
+
+def test_from_json_with_a_map_or_array_schema(cursor: Any) -> None:
+    """from_json with a top-level MAP or ARRAY schema parses the JSON text into that type."""
+    cursor.execute(
+        "SELECT from_json(:m, 'MAP<STRING, INT>') AS m, from_json(:a, 'ARRAY<BIGINT>') AS a",
+        {"m": '{"x": 1, "y": 2}', "a": "[3, 4]"},
+    )
+    row = cursor.fetchone()
+    assert dict(row.m) == {"x": 1, "y": 2}
+    assert list(row.a) == [3, 4]
