@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
+from audit.recorder import apilog_record_exception
 from warehouse.exceptions import WarehouseError, WarehouseNotConfigured
 
 # The logger Django itself uses for failed requests, so 500s land where operators look.
@@ -54,7 +55,13 @@ def error_body(message: str, details: Mapping[str, Any] | None = None) -> dict[s
 
 
 def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
-    """Turn any exception raised in a DRF view into the error format (never ``None``)."""
+    """Turn any exception raised in a DRF view into the error format (never ``None``), and log it."""
+    response = _exception_response(exc, context)
+    apilog_record_exception(context.get("request"), exc, status_code=response.status_code, body=response.data)
+    return response
+
+
+def _exception_response(exc: Exception, context: Mapping[str, Any]) -> Response:
     set_rollback()
     if isinstance(exc, WarehouseError):
         return _warehouse_error_response(exc)

@@ -99,6 +99,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#middleware
 MIDDLEWARE = [
+    # Outermost: times the whole request and records every error response once (api_log).
+    "audit.middleware.ApiLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -215,6 +217,14 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
         "task": "records.tasks.jobs_republish_stale_task",
         "schedule": env.float("RECORDS_REQUEUE_INTERVAL_SECONDS", default=30.0),
     },
+    "audit-ship-api-log": {
+        "task": "audit.tasks.apilog_ship_task",
+        "schedule": env.float("DATABRICKS_LOG_SHIP_INTERVAL_SECONDS", default=30.0),
+    },
+    "audit-purge-api-log": {
+        "task": "audit.tasks.apilog_purge_task",
+        "schedule": 3600.0,
+    },
 }
 
 # RECORDS (jobs)
@@ -302,6 +312,14 @@ DATABRICKS_SCHEMA: str = env("DATABRICKS_SCHEMA", default="production_schema")
 DATABRICKS_LOGGING_ENABLED: bool = env.bool("DATABRICKS_LOGGING_ENABLED", default=True)
 DATABRICKS_LOG_CATALOG: str = env("DATABRICKS_LOG_CATALOG", default=DATABRICKS_CATALOG)
 DATABRICKS_LOG_SCHEMA: str = env("DATABRICKS_LOG_SCHEMA", default=DATABRICKS_SCHEMA)
+
+# AUDIT (api_log: every API error and failed job, shipped to the warehouse)
+# ------------------------------------------------------------------------------
+# Rows are always recorded in the service database; DATABRICKS_LOGGING_ENABLED (above) only
+# decides whether they are shipped to {DATABRICKS_LOG_CATALOG}.{DATABRICKS_LOG_SCHEMA}.api_log.
+AUDIT_SHIP_BATCH_SIZE: int = env.int("AUDIT_SHIP_BATCH_SIZE", default=1000)
+# Shipped rows older than this are deleted from the service database (the warehouse keeps them).
+AUDIT_RETENTION_DAYS: int = env.int("AUDIT_RETENTION_DAYS", default=30)
 
 # HEALTHCHECK
 # ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from audit.recorder import apilog_record_job_failure
 from project.exceptions import ApiError
 
 from .models import Job
@@ -143,6 +144,7 @@ def job_succeed(job: Job, result: dict[str, Any]) -> None:
 def job_fail(job: Job, *, message: str, error_class: str | None, error_type: str) -> None:
     error = {"message": message, "error_class": error_class, "type": error_type}
     _finish(job, Job.Status.FAILED, result=None, error=error)
+    apilog_record_job_failure(job, message=message, error_class=error_class, error_type=error_type)
     logger.warning("job %s failed after %s attempt(s): %s", job.job_id, job.attempts, message)
 
 

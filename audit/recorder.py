@@ -1,0 +1,208 @@
+"""Record failed requests and jobs as ``ApiLog`` rows: one INSERT, never at the caller's expense.
+
+Errors are recorded where they are shaped: ``project.exceptions.api_exception_handler`` calls
+``apilog_record_exception`` for DRF views (it knows the exception and its traceback), and
+``ApiLogMiddleware`` calls ``apilog_record_response`` for any response >= 400 that never
+passed through it (unknown URLs, Django's 413, errors raised outside DRF). A flag on the
+request makes sure a request is recorded once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
+from rest_framework.request import Empty, Request
+
+from .models import ApiLog
+from .redaction import redact_body, redact_text, redact_value
+
+if TYPE_CHECKING:
+    from records.models import Job
+
+logger = logging.getLogger(__name__)
+
+REQUEST_BODY_LIMIT = 5000
+STACK_TRACE_LIMIT = 20000
+# Attributes set on the HttpRequest by this module and the middleware.
+RECORDED_FLAG = "_audit_recorded"
+STARTED_AT = "_audit_started"
+EXCEPTION = "_audit_exception"
+
+
+def apilog_record_exception(
+    request: Request | HttpRequest | None, exc: BaseException, *, status_code: int, body: Any
+) -> None:
+    """Record the error response (``status_code``, error ``body``) built for ``exc``."""
+    if not isinstance(request, Request | HttpRequest):
+        return  # called without a request (a unit test of the handler): nothing to log
+    http = _http_request(request)
+    if getattr(http, RECORDED_FLAG, False):
+        return
+    setattr(http, RECORDED_FLAG, True)
+    _insert(lambda: _request_fields(request, status_code) | _error_fields(http, exc, body))
+
+
+def apilog_record_response(request: HttpRequest, response: HttpResponseBase) -> None:
+    """Record a response >= 400 that ``apilog_record_exception`` did not see."""
+    if response.status_code < 400 or getattr(request, RECORDED_FLAG, False):
+        return
+    setattr(request, RECORDED_FLAG, True)
+    _insert(lambda: _response_fields(request, response))
+
+
+def apilog_record_job_failure(job: Job, *, message: str, error_class: str | None, error_type: str) -> None:
+    """Record a failed job: endpoint is its operation, method ``JOB``, status 500."""
+    text = f"Job {job.job_id} failed" + (f" [{error_class}]" if error_class else "") + f": {message}"
+    _insert(
+        lambda: {
+            "level": ApiLog.Level.ERROR,
+            "endpoint": str(job.operation),
+            "method": "JOB",
+            "status_code": 500,
+            "error_type": error_type,
+            "error_message": redact_text(text),
+            "request_body": redact_body(job.payload, limit=REQUEST_BODY_LIMIT),
+            "user": job.principal,
+            "catalog": job.catalog,
+            "schema": job.schema,
+            "table_name": job.table,
+            "execution_time_ms": _job_duration_ms(job),
+        }
+    )
+
+
+def _insert(build: Callable[[], dict[str, Any]]) -> None:
+    # The savepoint keeps a failed INSERT from breaking the request's own transaction, and
+    # nothing above this function expects it to raise: a lost log row must never cost the
+    # client its answer, so any error (building the row or inserting it) goes to the process
+    # log instead.
+    fields: dict[str, Any] = {}
+    try:
+        fields = build()
+        with transaction.atomic():
+            ApiLog.objects.create(timestamp=timezone.now(), **fields)
+    except Exception:
+        logger.exception("could not record an api_log row: %s", _summary(fields))
+
+
+def _response_fields(request: HttpRequest, response: HttpResponseBase) -> dict[str, Any]:
+    exc = getattr(request, EXCEPTION, None)
+    fields = _request_fields(request, response.status_code) | {
+        "error_type": type(exc).__name__ if exc is not None else _error_type_of(response.status_code),
+        "error_message": redact_text(_response_message(response), _secrets_of(request)),
+    }
+    if exc is not None:
+        fields["stack_trace"] = _trace(exc, request)
+    return fields
+
+
+def _request_fields(request: Request | HttpRequest, status_code: int) -> dict[str, Any]:
+    http = _http_request(request)
+    data = _request_data(request)
+    target = data if isinstance(data, Mapping) else {}
+    query = http.GET
+    started = getattr(http, STARTED_AT, None)
+    return {
+        "level": ApiLog.Level.ERROR if status_code >= 500 else ApiLog.Level.WARNING,
+        "endpoint": http.path[:500],
+        "method": (http.method or "")[:10],
+        "status_code": status_code,
+        "request_body": redact_body(data, _secrets_of(http), REQUEST_BODY_LIMIT) if data is not None else "",
+        "user": _principal_of(request),
+        "catalog": _text(target.get("catalog") or query.get("catalog")),
+        "schema": _text(target.get("schema") or query.get("schema")),
+        "table_name": _text(target.get("table") or query.get("table")),
+        "execution_time_ms": None if started is None else (time.monotonic() - started) * 1000,
+    }
+
+
+def _error_fields(http: HttpRequest, exc: BaseException, body: Any) -> dict[str, Any]:
+    return {
+        "error_type": type(exc).__name__,
+        "error_message": redact_text(_message_of(body) or str(exc), _secrets_of(http)),
+        "stack_trace": _trace(exc, http),
+    }
+
+
+def _http_request(request: Request | HttpRequest) -> HttpRequest:
+    return request._request if isinstance(request, Request) else request
+
+
+def _request_data(request: Request | HttpRequest) -> Any:
+    """The body as parsed by DRF, else the raw body if Django still has it, else None."""
+    if isinstance(request, Request):
+        # Never trigger parsing here: it is what may have failed.
+        parsed = getattr(request, "_full_data", Empty)
+        if parsed is not Empty and parsed:
+            return parsed
+        request = request._request
+    if hasattr(request, "_body"):
+        return request._body or None
+    try:
+        return request.body or None
+    except Exception:  # read already as a stream, or too large (RequestDataTooBig): no body
+        return None
+
+
+def _principal_of(request: Request | HttpRequest) -> str:
+    # DRF's authenticated user, without authenticating again if that failed.
+    user = getattr(request, "_user", None) if isinstance(request, Request) else request.__dict__.get("user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    return str(getattr(user, "name", None) or user.get_username())[:255]
+
+
+def _secrets_of(request: HttpRequest) -> list[str]:
+    """The literal credential the request carried (``Authorization: Api-Key <key>``)."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    _, _, credential = header.partition(" ")
+    return [s for s in (header.strip(), credential.strip()) if len(s) >= 8]
+
+
+def _message_of(body: Any) -> str:
+    if not isinstance(body, Mapping):
+        return ""
+    message = str(body.get("message", ""))
+    details = {k: v for k, v in dict(body.get("details") or {}).items() if k != "traceback"}
+    if details:
+        message += " " + json.dumps(redact_value(details), ensure_ascii=False, default=str)
+    return message
+
+
+def _response_message(response: HttpResponseBase) -> str:
+    content = getattr(response, "content", b"")
+    try:
+        return _message_of(json.loads(content)) or str(response.reason_phrase)
+    except ValueError:
+        return str(response.reason_phrase)
+
+
+def _error_type_of(status_code: int) -> str:
+    return {404: "Http404", 413: "RequestDataTooBig"}.get(status_code, f"HTTP{status_code}")
+
+
+def _trace(exc: BaseException, request: HttpRequest) -> str:
+    text = "".join(traceback.format_exception(exc))
+    return redact_text(text, _secrets_of(request))[-STACK_TRACE_LIMIT:]
+
+
+def _text(value: Any) -> str:
+    return value[:255] if isinstance(value, str) else ""
+
+
+def _job_duration_ms(job: Job) -> float | None:
+    if job.started_at is None:
+        return None
+    return (timezone.now() - job.started_at).total_seconds() * 1000
+
+
+def _summary(fields: Mapping[str, Any]) -> str:
+    return f"{fields.get('method')} {fields.get('endpoint')} {fields.get('status_code')}"

@@ -1,0 +1,51 @@
+"""Keep secrets out of the log: secret-looking JSON keys, credential patterns, the caller's key."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+# A JSON key whose name contains one of these (case-insensitive) has its value replaced.
+_SECRET_KEY = re.compile(r"key|token|secret|passw|authorization|credential|cookie|session", re.IGNORECASE)
+# Fields of the records API contract that match the pattern but name data, not secrets.
+_CONTRACT_FIELDS = frozenset({"key_column", "key_value", "key_values"})
+# "Api-Key abc", "Bearer abc", "Token abc", "Basic abc": the scheme stays, the credential goes.
+_CREDENTIAL = re.compile(r"\b(Api-Key|Bearer|Token|Basic)(\s+)[^\s\"',;]+", re.IGNORECASE)
+
+
+def redact_value(value: Any) -> Any:
+    """``value`` with every secret-looking key's value replaced, recursively."""
+    if isinstance(value, dict):
+        return {key: REDACTED if _is_secret_key(key) else redact_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_value(item) for item in value]
+    return value
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` without credential patterns or any of the literal ``secrets``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return _CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+
+
+def redact_body(body: Any, secrets: Iterable[str] = (), limit: int = 5000) -> str:
+    """A request body (parsed data, text or bytes) as redacted text of at most ``limit`` characters."""
+    if isinstance(body, bytes | bytearray):
+        body = bytes(body).decode("utf-8", errors="replace")
+    if isinstance(body, str):
+        with contextlib.suppress(ValueError):  # not JSON: only the text patterns apply
+            body = json.loads(body) if body.strip() else ""
+    if not isinstance(body, str):
+        body = json.dumps(redact_value(body), ensure_ascii=False, default=str)
+    return redact_text(body, secrets)[:limit]
+
+
+def _is_secret_key(key: Any) -> bool:
+    return isinstance(key, str) and key.lower() not in _CONTRACT_FIELDS and bool(_SECRET_KEY.search(key))

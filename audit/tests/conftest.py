@@ -1,0 +1,51 @@
+"""Fixtures for the audit tests: an API client with a key, a log schema of its own per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework_api_key.models import APIKey
+
+from warehouse.client import get_client
+from warehouse.local.testing import LocalWarehouseProcess
+
+LOG_CATALOG = "audit_tests"
+
+
+class Caller:
+    """A test client that sends one API key in every request."""
+
+    def __init__(self, name: str) -> None:
+        _, self.key = APIKey.objects.create_key(name=name)
+        self.name = name
+        self.http = Client(headers={"Authorization": f"Api-Key {self.key}"})
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.http.post(path, body, content_type="application/json")
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.http.get(path, params or {})
+
+
+@pytest.fixture
+def alice(db: None) -> Caller:
+    return Caller("alice")
+
+
+@pytest.fixture
+def log_schema(local_warehouse: LocalWarehouseProcess, settings: Any) -> Iterator[str]:
+    """A fresh ``audit_tests.<schema>`` that the shipping task writes ``api_log`` into."""
+    schema = f"log_{uuid.uuid4().hex[:10]}"
+    client = get_client()
+    client.reset()
+    client.execute(f"CREATE CATALOG IF NOT EXISTS {LOG_CATALOG}")
+    client.execute(f"CREATE SCHEMA {LOG_CATALOG}.{schema}")
+    settings.DATABRICKS_LOGGING_ENABLED = True
+    settings.DATABRICKS_LOG_CATALOG = LOG_CATALOG
+    settings.DATABRICKS_LOG_SCHEMA = schema
+    yield schema
+    client.execute(f"DROP SCHEMA IF EXISTS {LOG_CATALOG}.{schema} CASCADE")

@@ -1,0 +1,141 @@
+"""Shipping ApiLog rows to the warehouse's api_log table: exactly once, through outages, and retention."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from audit.models import ApiLog
+from audit.shipping import apilog_purge, apilog_ship
+from records import selectors
+from warehouse.client import get_client
+from warehouse.local.testing import LocalWarehouseProcess
+
+from .conftest import LOG_CATALOG, Caller
+
+pytestmark = pytest.mark.django_db
+
+TARGET = {"catalog": "audit_cat", "schema": "audit_schema", "table": "wells"}
+
+
+def produce_errors(alice: Caller, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two 500s on the read endpoint, a 400 on write, a 401 and a 404."""
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("selector exploded")
+
+    monkeypatch.setattr(selectors, "records_read", broken)
+    assert alice.get("/api/v1/records/read", TARGET).status_code == 500
+    assert alice.get("/api/v1/records/read", TARGET).status_code == 500
+    assert alice.post("/api/v1/records/write", {**TARGET, "data": 1}).status_code == 400
+    assert Client().get("/api/v1/jobs").status_code == 401
+    assert alice.get("/api/v1/nowhere").status_code == 404
+
+
+def warehouse_rows(schema: str) -> list[dict[str, Any]]:
+    result = get_client().execute(f"SELECT * FROM {LOG_CATALOG}.{schema}.api_log ORDER BY timestamp")
+    return result.as_dicts()
+
+
+def test_shipped_rows_land_in_the_warehouse_with_every_column(
+    alice: Caller, log_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every local row lands in api_log once, with the same 15 columns, and is marked shipped."""
+    produce_errors(alice, monkeypatch)
+    assert apilog_ship() == 5
+    assert ApiLog.objects.filter(shipped_at__isnull=True).count() == 0
+    rows = {row["log_id"]: row for row in warehouse_rows(log_schema)}
+    assert len(rows) == 5
+    for log in ApiLog.objects.all():
+        row = rows[str(log.log_id)]
+        assert row["level"] == log.level and row["status_code"] == log.status_code
+        assert (row["endpoint"], row["method"], row["user"]) == (log.endpoint, log.method, log.user)
+        assert (row["error_type"], row["error_message"]) == (log.error_type, log.error_message)
+        assert (row["stack_trace"], row["request_body"]) == (log.stack_trace, log.request_body)
+        assert (row["catalog"], row["schema"], row["table_name"]) == (log.catalog, log.schema, log.table_name)
+        assert row["execution_time_ms"] == pytest.approx(log.execution_time_ms)
+        assert abs(row["timestamp"].replace(tzinfo=datetime.UTC) - log.timestamp) < datetime.timedelta(
+            seconds=1
+        )
+
+
+def test_the_seeds_example_queries_answer_from_the_shipped_log(
+    alice: Caller, log_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's "recent errors" and "errors by endpoint" queries run on the shipped table."""
+    produce_errors(alice, monkeypatch)
+    apilog_ship()
+    table = f"{LOG_CATALOG}.{log_schema}.api_log"
+    recent = get_client().execute(
+        "SELECT timestamp, level, endpoint, method, status_code, error_type, error_message "
+        f"FROM {table} WHERE level = 'ERROR' ORDER BY timestamp DESC LIMIT 100"
+    )
+    assert [(r["endpoint"], r["status_code"], r["error_type"]) for r in recent.as_dicts()] == [
+        ("/api/v1/records/read", 500, "RuntimeError")
+    ] * 2
+    by_endpoint = get_client().execute(
+        "SELECT endpoint, COUNT(*) as error_count, MAX(timestamp) as last_error "
+        f"FROM {table} WHERE level = 'ERROR' GROUP BY endpoint ORDER BY error_count DESC"
+    )
+    assert [(r["endpoint"], r["error_count"]) for r in by_endpoint.as_dicts()] == [
+        ("/api/v1/records/read", 2)
+    ]
+
+
+def test_rows_wait_while_the_warehouse_is_down_and_ship_exactly_once_after(
+    alice: Caller, log_schema: str, monkeypatch: pytest.MonkeyPatch, local_warehouse: LocalWarehouseProcess
+) -> None:
+    """With the warehouse stopped nothing ships and nothing crashes; once back, every row lands once."""
+    local_warehouse.stop()
+    try:
+        get_client().reset()
+        produce_errors(alice, monkeypatch)
+        assert apilog_ship() == 0
+        assert ApiLog.objects.filter(shipped_at__isnull=True).count() == 5
+    finally:
+        local_warehouse.start()
+        get_client().reset()
+    assert apilog_ship(batch_size=2) == 5
+    assert apilog_ship() == 0
+    rows = warehouse_rows(log_schema)
+    assert sorted(r["log_id"] for r in rows) == sorted(
+        str(i) for i in ApiLog.objects.values_list("log_id", flat=True)
+    )
+
+
+def test_a_batch_shipped_twice_lands_once(
+    alice: Caller, log_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after the warehouse write but before the mark cannot duplicate rows (MERGE on log_id)."""
+    produce_errors(alice, monkeypatch)
+    assert apilog_ship() == 5
+    ApiLog.objects.update(shipped_at=None)  # as if the marking had never happened
+    assert apilog_ship() == 5
+    assert len(warehouse_rows(log_schema)) == 5
+
+
+def test_nothing_ships_when_databricks_logging_is_disabled(
+    alice: Caller, log_schema: str, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """DATABRICKS_LOGGING_ENABLED=false keeps rows local and touches no warehouse table."""
+    settings.DATABRICKS_LOGGING_ENABLED = False
+    produce_errors(alice, monkeypatch)
+    assert apilog_ship() == 0
+    assert ApiLog.objects.filter(shipped_at__isnull=True).count() == 5
+    tables = get_client().execute(f"SHOW TABLES IN {LOG_CATALOG}.{log_schema}")
+    assert tables.rows == []
+
+
+def test_retention_deletes_only_old_shipped_rows() -> None:
+    """Shipped rows older than AUDIT_RETENTION_DAYS go; recent or unshipped rows stay."""
+    now = timezone.now()
+    old = now - datetime.timedelta(days=31)
+    ApiLog.objects.create(timestamp=old, level="ERROR", shipped_at=now, endpoint="old-shipped")
+    ApiLog.objects.create(timestamp=old, level="ERROR", endpoint="old-unshipped")
+    ApiLog.objects.create(timestamp=now, level="ERROR", shipped_at=now, endpoint="new-shipped")
+    assert apilog_purge() == 1
+    assert sorted(ApiLog.objects.values_list("endpoint", flat=True)) == ["new-shipped", "old-unshipped"]
