@@ -15,7 +15,7 @@ import functools
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -155,9 +155,6 @@ class WarehouseClient:
             if translated.transient:
                 self.reset()
             raise translated from error
-
-    def execute_many(self, statements: Sequence[tuple[str, Mapping[str, Any]]]) -> list[StatementResult]:
-        return [self.execute(statement, parameters) for statement, parameters in statements]
 
     def ping(self) -> None:
         """Run ``SELECT 1``; raises a ``WarehouseError`` when the warehouse does not answer."""

@@ -7,7 +7,6 @@ them in ``DESCRIBE``: lower case, ``int`` for INT/INTEGER, ``string`` for STRING
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -97,10 +96,6 @@ def json_structure(data_type: exp.DataType) -> Any:
         # with the MAP type spelled as a string.
         return data_type.sql(dialect="duckdb")
     return data_type.sql(dialect="duckdb").replace("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE")
-
-
-def json_structure_text(type_text: str) -> str:
-    return json.dumps(json_structure(parse_type(type_text)))
 
 
 def databricks_type_name(duck_type: str) -> str:
