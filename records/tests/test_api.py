@@ -15,24 +15,13 @@ from rest_framework_api_key.models import APIKey
 
 from records import services
 from records.models import Job
+from records.tests.seed import WELLS_DEFINITION
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
 CATALOG = "api_tests"
-
-WELLS_DEFINITION = [
-    {"name": "api10", "data_type": "BIGINT", "nullable": False},
-    {"name": "api14", "data_type": "BIGINT", "nullable": False},
-    {"name": "wellname", "data_type": "STRING", "nullable": False},
-    {"name": "spuddate", "data_type": "STRING", "nullable": True},
-    {"name": "firstproddate", "data_type": "STRING", "nullable": True},
-    {"name": "compldate", "data_type": "STRING", "nullable": True},
-    {"name": "oileur", "data_type": "DOUBLE", "nullable": True},
-    {"name": "gaseur", "data_type": "DOUBLE", "nullable": True},
-    {"name": "wellspacing", "data_type": "DOUBLE", "nullable": True},
-]
 
 
 def well(i: int, **overrides: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from records.serializers import (
     WriteSerializer,
 )
 from records.tables import Column
+from records.tests.seed import WELLS_DEFINITION, WELLS_ROW
 
 # --- the seed's request examples ------------------------------------------------------------
 
@@ -34,30 +35,8 @@ SEED_WRITE: dict[str, Any] = {
     "schema": "production_schema",
     "table": "wells",
     "auto_create": True,
-    "schema_definition": [
-        {"name": "api10", "data_type": "BIGINT", "nullable": False},
-        {"name": "api14", "data_type": "BIGINT", "nullable": False},
-        {"name": "wellname", "data_type": "STRING", "nullable": False},
-        {"name": "spuddate", "data_type": "STRING", "nullable": True},
-        {"name": "firstproddate", "data_type": "STRING", "nullable": True},
-        {"name": "compldate", "data_type": "STRING", "nullable": True},
-        {"name": "oileur", "data_type": "DOUBLE", "nullable": True},
-        {"name": "gaseur", "data_type": "DOUBLE", "nullable": True},
-        {"name": "wellspacing", "data_type": "DOUBLE", "nullable": True},
-    ],
-    "data": [
-        {
-            "api10": 4201234567,
-            "api14": 42012345671234,
-            "wellname": "SMITH 1-15H",
-            "spuddate": "01/15/2024",
-            "firstproddate": "03/20/2024",
-            "compldate": "03/10/2024",
-            "oileur": 125000.50,
-            "gaseur": 450000.75,
-            "wellspacing": 640.0,
-        }
-    ],
+    "schema_definition": WELLS_DEFINITION,
+    "data": [WELLS_ROW],
 }
 TABLE = {"catalog": "oil_gas_catalog", "schema": "production_schema", "table": "wells"}
 SEED_UPDATES: dict[str, dict[str, Any]] = {

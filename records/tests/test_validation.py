@@ -8,6 +8,7 @@ import pytest
 
 from records.datatypes import InvalidDataType, normalize_type, parse_table_type
 from records.tables import AUDIT_COLUMNS, Column
+from records.tests.seed import WELLS_DEFINITION, WELLS_ROW
 from records.validation import (
     InvalidIdentifier,
     InvalidSchemaDefinition,
@@ -22,29 +23,6 @@ from records.validation import (
     validate_update_values,
 )
 
-# The seed's wells table and its example row.
-WELLS_DEFINITION: list[dict[str, Any]] = [
-    {"name": "api10", "data_type": "BIGINT", "nullable": False},
-    {"name": "api14", "data_type": "BIGINT", "nullable": False},
-    {"name": "wellname", "data_type": "STRING", "nullable": False},
-    {"name": "spuddate", "data_type": "STRING", "nullable": True},
-    {"name": "firstproddate", "data_type": "STRING", "nullable": True},
-    {"name": "compldate", "data_type": "STRING", "nullable": True},
-    {"name": "oileur", "data_type": "DOUBLE", "nullable": True},
-    {"name": "gaseur", "data_type": "DOUBLE", "nullable": True},
-    {"name": "wellspacing", "data_type": "DOUBLE", "nullable": True},
-]
-WELLS_ROW: dict[str, Any] = {
-    "api10": 4201234567,
-    "api14": 42012345671234,
-    "wellname": "SMITH 1-15H",
-    "spuddate": "01/15/2024",
-    "firstproddate": "03/20/2024",
-    "compldate": "03/10/2024",
-    "oileur": 125000.50,
-    "gaseur": 450000.75,
-    "wellspacing": 640.0,
-}
 ORDERS = (Column("order_id", "BIGINT", nullable=False), Column("amount", "DOUBLE"))
 
 
