@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from django.utils import timezone
 from audit.models import ApiLog
 from audit.shipping import apilog_purge, apilog_ship
 from records import selectors
+from records.models import Job
+from records.tasks import job_run_task
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
 
@@ -139,3 +142,35 @@ def test_retention_deletes_only_old_shipped_rows() -> None:
     ApiLog.objects.create(timestamp=now, level="ERROR", shipped_at=now, endpoint="new-shipped")
     assert apilog_purge() == 1
     assert sorted(ApiLog.objects.values_list("endpoint", flat=True)) == ["new-shipped", "old-unshipped"]
+
+
+def test_a_413_and_a_failed_job_are_shipped_too(alice: Caller, log_schema: str, settings: Any) -> None:
+    """The 413 of an oversized write and the ERROR row of a failed job reach the warehouse api_log."""
+    settings.RECORDS_MAX_ROWS_PER_REQUEST = 1
+    assert alice.post("/api/v1/records/write", {**TARGET, "data": [{"a": 1}, {"a": 2}]}).status_code == 413
+    job = Job.objects.create(
+        operation=Job.Operation.UPDATE,
+        catalog=LOG_CATALOG,
+        schema=log_schema,
+        table="no_such_table",
+        payload={"filters": [{"column": "a", "op": "=", "value": 1}], "updates": {"a": 2}},
+        principal="alice",
+    )
+    job_run_task.apply(args=(job.pk,))
+    assert apilog_ship() == 2
+    rows = {row["status_code"]: row for row in warehouse_rows(log_schema)}
+    assert set(rows) == {413, 500}
+    assert (rows[413]["level"], rows[413]["endpoint"], rows[413]["user"]) == (
+        "WARNING",
+        "/api/v1/records/write",
+        "alice",
+    )
+    failed = rows[500]
+    assert (failed["level"], failed["method"], failed["endpoint"]) == ("ERROR", "JOB", "update")
+    assert str(job.job_id) in failed["error_message"] and "TABLE_OR_VIEW_NOT_FOUND" in failed["error_message"]
+    assert (failed["catalog"], failed["schema"], failed["table_name"]) == (
+        LOG_CATALOG,
+        log_schema,
+        "no_such_table",
+    )
+    assert uuid.UUID(failed["log_id"])
