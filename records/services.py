@@ -113,17 +113,21 @@ def job_publish(job_pk: int, *, countdown: float | None = None) -> bool:
     return True
 
 
+def _earlier_unfinished_on_table() -> Exists:
+    """True for a job when an earlier job on its table is still queued or running."""
+    return Exists(
+        Job.objects.filter(table_key=OuterRef("table_key"), pk__lt=OuterRef("pk"), status__in=UNFINISHED)
+    )
+
+
 def job_claim(job_pk: int) -> Job | None:
     """Mark a queued job running if no earlier job on its table is unfinished; else ``None``.
 
     One UPDATE decides, so two deliveries of a job, or two jobs of one table, never both run.
     """
-    earlier_unfinished = Job.objects.filter(
-        table_key=OuterRef("table_key"), pk__lt=OuterRef("pk"), status__in=UNFINISHED
-    )
     claimed = (
         Job.objects.filter(pk=job_pk, status=Job.Status.QUEUED)
-        .exclude(Exists(earlier_unfinished))
+        .exclude(_earlier_unfinished_on_table())
         .update(status=Job.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1)
     )
     if claimed != 1:
@@ -202,11 +206,7 @@ def jobs_republish_stale() -> int:
         logger.warning("re-queued %s job(s) whose worker stopped mid-run", revived)
     stale = Job.objects.filter(status=Job.Status.QUEUED, submitted_at__lt=now - grace).order_by("pk")
     # The first queued job of each table is enough: the others are published as it finishes.
-    heads = stale.exclude(
-        Exists(
-            Job.objects.filter(table_key=OuterRef("table_key"), pk__lt=OuterRef("pk"), status__in=UNFINISHED)
-        )
-    )
+    heads = stale.exclude(_earlier_unfinished_on_table())
     count = 0
     for pk in heads.values_list("pk", flat=True)[: settings.RECORDS_REQUEUE_BATCH]:
         count += job_publish(pk)
