@@ -67,7 +67,7 @@ def _write(job: Job, table: TableName) -> dict[str, Any]:
         _execute(sql.create_table(table, definition))
         table_columns_forget(table)
     columns = _columns(table)
-    target = tuple(c for c in columns.values())
+    target = tuple(columns.values())
     statements = sql.insert_batches(
         table,
         target,

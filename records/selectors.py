@@ -11,19 +11,20 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
+from project.exceptions import ApiError
 from warehouse.client import get_client
 from warehouse.exceptions import PermanentWarehouseError
 
 from . import sql
 from .datatypes import parse_table_type
 from .models import Job
+from .table_checks import known_column, validate_filters
 from .tables import Column, TableName
 
 logger = logging.getLogger(__name__)
 
-NOT_FOUND_CLASSES = frozenset(
-    {"TABLE_OR_VIEW_NOT_FOUND", "SCHEMA_NOT_FOUND", "CATALOG_NOT_FOUND", "NO_SUCH_CATALOG_EXCEPTION"}
-)
+CATALOG_NOT_FOUND_CLASSES = frozenset({"CATALOG_NOT_FOUND", "NO_SUCH_CATALOG_EXCEPTION"})
+NOT_FOUND_CLASSES = frozenset({"TABLE_OR_VIEW_NOT_FOUND", "SCHEMA_NOT_FOUND", *CATALOG_NOT_FOUND_CLASSES})
 
 
 def table_columns(table: TableName, *, fresh: bool = False) -> tuple[Column, ...] | None:
@@ -54,6 +55,19 @@ def table_columns(table: TableName, *, fresh: bool = False) -> tuple[Column, ...
     return columns
 
 
+class TableNotFound(ApiError):
+    """The target table does not exist (and the request does not create it)."""
+
+    status_code = 404
+
+
+def require_table(table: TableName) -> tuple[Column, ...]:
+    columns = table_columns(table)
+    if columns is None:
+        raise TableNotFound(f"Table {table} does not exist", details={"table": str(table)})
+    return columns
+
+
 def table_columns_forget(table: TableName) -> None:
     cache.delete(f"records:columns:{str(table).lower()}")
 
@@ -70,8 +84,6 @@ def records_read(
     include_deleted: bool = False,
 ) -> dict[str, Any]:
     """``{"data": [...], "count": n, "total": N}`` as the original read endpoint answered."""
-    from .submission import known_column, require_table, validate_filters
-
     name = TableName(catalog, schema, table)
     table_cols = require_table(name)
     by_name = {c.name.lower(): c for c in table_cols}

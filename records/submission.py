@@ -11,18 +11,14 @@ from typing import Any
 
 from project.exceptions import ApiError
 from warehouse.client import get_client
+from warehouse.exceptions import PermanentWarehouseError
 
 from . import services, sql
 from .models import Job
-from .selectors import table_columns
+from .selectors import CATALOG_NOT_FOUND_CLASSES, TableNotFound, require_table, table_columns
+from .table_checks import check_parameter_budget, known_column, validate_filters
 from .tables import AUDIT_COLUMN_NAMES, Column, TableName
 from .validation import validate_key_values, validate_rows, validate_update_values
-
-
-class TableNotFound(ApiError):
-    """The target table does not exist (and the request does not create it)."""
-
-    status_code = 404
 
 
 def submit(
@@ -47,20 +43,13 @@ def submit(
     )
 
 
-def require_table(table: TableName) -> tuple[Column, ...]:
-    columns = table_columns(table)
-    if columns is None:
-        raise TableNotFound(f"Table {table} does not exist", details={"table": str(table)})
-    return columns
-
-
 def _require_schema(table: TableName) -> None:
     """With auto_create the catalog and schema must exist: Databricks does not create them."""
     statement = sql.show_schemas(table.catalog)
     try:
         schemas = {row[0].lower() for row in get_client().execute(statement.sql, statement.params).rows}
-    except Exception as error:
-        if getattr(error, "error_class", None) in ("CATALOG_NOT_FOUND", "NO_SUCH_CATALOG_EXCEPTION"):
+    except PermanentWarehouseError as error:
+        if error.error_class in CATALOG_NOT_FOUND_CLASSES:
             raise ApiError(
                 f"Catalog {table.catalog} does not exist; auto_create does not create catalogs"
             ) from error
@@ -96,13 +85,6 @@ def _write_payload(table: TableName, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def known_column(columns: dict[str, Column], name: str) -> Column:
-    column = columns.get(name.lower())
-    if column is None:
-        raise ApiError(f"Unknown column '{name}'", details={"columns": sorted(columns)})
-    return column
-
-
 def _keyed_payload(table: TableName, data: dict[str, Any]) -> tuple[dict[str, Column], dict[str, Any]]:
     columns = {c.name.lower(): c for c in require_table(table)}
     payload = {k: v for k, v in data.items() if k not in ("catalog", "schema", "table")}
@@ -119,38 +101,6 @@ def _keyed_payload(table: TableName, data: dict[str, Any]) -> tuple[dict[str, Co
             for item, key_value in zip(payload["bulk_updates"], keys, strict=True):
                 item["key_value"] = key_value
     return columns, payload
-
-
-# Each filter and each updated column is one statement parameter; Databricks allows 256 in all
-# (the principal, limit and offset take a few more).
-MAX_FILTERS_AND_UPDATES = 200
-
-
-def check_parameter_budget(filters: list[Any], updates: dict[str, Any] | None = None) -> None:
-    if len(filters) + len(updates or {}) > MAX_FILTERS_AND_UPDATES:
-        raise ApiError(
-            f"At most {MAX_FILTERS_AND_UPDATES} filters and updated columns per request "
-            "(a statement carries at most 256 parameters)"
-        )
-
-
-def validate_filters(columns: dict[str, Column], filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Filter columns exist and values fit their types, so a bad filter is a 400, not a SQL error."""
-    check_parameter_budget(filters)
-    checked = []
-    for index, item in enumerate(filters):
-        column = known_column(columns, item["column"])
-        op = item["op"]
-        if op in ("is null", "is not null", "like"):
-            checked.append(item)
-            continue
-        many = op in ("in", "not in")
-        try:
-            values = validate_key_values(column, item["value"] if many else [item["value"]])
-        except ApiError as error:
-            raise ApiError(f"Filter {index} on column '{column.name}': {error.detail}") from error
-        checked.append({**item, "value": values if many else values[0]})
-    return checked
 
 
 def _updates_for(columns: dict[str, Column], updates: dict[str, Any]) -> dict[str, Any]:
