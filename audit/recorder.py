@@ -1,7 +1,8 @@
 """Record failed requests and jobs as ``ApiLog`` rows: one INSERT, never at the caller's expense.
 
-Errors are recorded where they are shaped: ``project.exceptions.api_exception_handler`` calls
-``apilog_record_exception`` for DRF views (it knows the exception and its traceback), and
+Errors are recorded where they are shaped: ``common.handlers.api_exception_handler`` announces
+each error it shapes (``common.signals.api_error_shaped``) and ``apilog_record_exception``
+records it (the handler knows the exception and its traceback), and
 ``ApiLogMiddleware`` calls ``apilog_record_response`` for any response >= 400 that never
 passed through it (unknown URLs, Django's 413, errors raised outside DRF). A flag on the
 request makes sure a request is recorded once.
@@ -14,7 +15,8 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
@@ -23,9 +25,6 @@ from rest_framework.request import Empty, Request
 
 from .models import ApiLog
 from .redaction import redact_body, redact_text, redact_value
-
-if TYPE_CHECKING:
-    from records.models import Job
 
 logger = logging.getLogger(__name__)
 
@@ -58,23 +57,39 @@ def apilog_record_response(request: HttpRequest, response: HttpResponseBase) -> 
     _insert(lambda: _response_fields(request, response))
 
 
-def apilog_record_job_failure(job: Job, *, message: str, error_class: str | None, error_type: str) -> None:
-    """Record a failed job: endpoint is its operation, method ``JOB``, status 500."""
-    text = f"Job {job.job_id} failed" + (f" [{error_class}]" if error_class else "") + f": {message}"
+def apilog_record_job_failure(
+    *,
+    job_id: str,
+    operation: str,
+    catalog: str,
+    schema: str,
+    table: str,
+    principal: str,
+    message: str,
+    error_class: str | None,
+    error_type: str,
+    payload: Any,
+    started_at: datetime | None,
+    **_: Any,
+) -> None:
+    """Record a failed job (``common.signals.job_failed``): endpoint is its operation, method
+    ``JOB``, status 500."""
+    text = f"Job {job_id} failed" + (f" [{error_class}]" if error_class else "") + f": {message}"
+    duration = None if started_at is None else (timezone.now() - started_at).total_seconds() * 1000
     _insert(
         lambda: {
             "level": ApiLog.Level.ERROR,
-            "endpoint": str(job.operation),
+            "endpoint": operation,
             "method": "JOB",
             "status_code": 500,
             "error_type": error_type,
             "error_message": redact_text(text),
-            "request_body": redact_body(job.payload, limit=REQUEST_BODY_LIMIT),
-            "user": job.principal,
-            "catalog": job.catalog,
-            "schema": job.schema,
-            "table_name": job.table,
-            "execution_time_ms": _job_duration_ms(job),
+            "request_body": redact_body(payload, limit=REQUEST_BODY_LIMIT),
+            "user": principal,
+            "catalog": catalog,
+            "schema": schema,
+            "table_name": table,
+            "execution_time_ms": duration,
         }
     )
 
@@ -196,12 +211,6 @@ def _trace(exc: BaseException, request: HttpRequest) -> str:
 
 def _text(value: Any) -> str:
     return value[:255] if isinstance(value, str) else ""
-
-
-def _job_duration_ms(job: Job) -> float | None:
-    if job.started_at is None:
-        return None
-    return (timezone.now() - job.started_at).total_seconds() * 1000
 
 
 def _summary(fields: Mapping[str, Any]) -> str:

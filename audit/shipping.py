@@ -31,9 +31,11 @@ def apilog_ship(*, batch_size: int | None = None) -> int:
     client = get_client()
     shipped = 0
     try:
-        client.execute(sql.create_table(catalog, schema))
+        create = sql.create_table(catalog, schema)
+        client.execute(create.sql, create.params)
         while batch := list(ApiLog.objects.filter(shipped_at__isnull=True).order_by("id")[:size]):
-            client.execute(*sql.merge_rows(catalog, schema, [_row(log) for log in batch]))
+            merge = sql.merge_rows(catalog, schema, [_row(log) for log in batch])
+            client.execute(merge.sql, merge.params)
             ApiLog.objects.filter(pk__in=[log.pk for log in batch]).update(shipped_at=timezone.now())
             shipped += len(batch)
     except WarehouseError as error:

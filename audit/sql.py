@@ -1,23 +1,18 @@
 """All SQL text of the audit app: the warehouse's ``api_log`` table and the batch that fills it.
 
-Identifiers (log catalog and schema) are validated and backtick-quoted; values only travel as
-named parameters. A batch of rows is ONE JSON parameter expanded with
-``inline(from_json(:rows, 'ARRAY<STRUCT<...>>'))``, so a statement has two parameters at most
-whatever the batch size.
+The log's catalog and schema are validated and backtick-quoted; values only travel as named
+parameters. A batch of rows is ONE JSON parameter (``warehouse.sql.json_rows``), so a
+statement has one parameter whatever the batch size.
 """
-
-# Identifiers are validated and quoted; values are parameters: f-strings build no values.
-# ruff: noqa: S608
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from warehouse.sql import Statement, TableName, json_rows, merge_new_rows, quote_identifier, to_json
+
 TABLE = "api_log"
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # The seed's 15 columns and their warehouse types, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -41,40 +36,34 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 _JSON_TYPES = {"TIMESTAMP": "STRING"}
 
 
-def quote_identifier(name: str) -> str:
-    """``name`` backtick-quoted, if it is a valid identifier; ``ValueError`` otherwise."""
-    if not _IDENTIFIER.fullmatch(name):
-        raise ValueError(f"Invalid identifier: {name!r}")
-    return f"`{name}`"
+def log_table(catalog: str, schema: str) -> TableName:
+    return TableName(catalog, schema, TABLE)
 
 
-def log_table(catalog: str, schema: str) -> str:
-    return f"{quote_identifier(catalog)}.{quote_identifier(schema)}.{quote_identifier(TABLE)}"
-
-
-def create_table(catalog: str, schema: str) -> str:
+def create_table(catalog: str, schema: str) -> Statement:
     """``CREATE TABLE IF NOT EXISTS`` the log table with the seed's column types (Delta)."""
     columns = ", ".join(f"{quote_identifier(name)} {type_}" for name, type_ in COLUMNS)
-    return f"CREATE TABLE IF NOT EXISTS {log_table(catalog, schema)} ({columns}) USING DELTA"
+    return Statement(
+        f"CREATE TABLE IF NOT EXISTS {log_table(catalog, schema).quoted} ({columns}) USING DELTA"
+    )
 
 
-def merge_rows(catalog: str, schema: str, rows: Sequence[Mapping[str, Any]]) -> tuple[str, dict[str, Any]]:
+def merge_rows(catalog: str, schema: str, rows: Sequence[Mapping[str, Any]]) -> Statement:
     """One statement inserting ``rows`` whose ``log_id`` is not in the table yet.
 
-    The ``MERGE ... WHEN NOT MATCHED`` makes shipping a batch twice (a crash after the write,
-    before the rows were marked shipped) land it once.
+    Shipping a batch twice (a crash after the write, before the rows were marked shipped)
+    lands it once.
     """
-    struct = ", ".join(f"{quote_identifier(n)}: {_JSON_TYPES.get(t, t)}" for n, t in COLUMNS)
-    select = ", ".join(_select_column(n, t) for n, t in COLUMNS)
-    targets = ", ".join(quote_identifier(n) for n, _ in COLUMNS)
-    values = ", ".join(f"s.{quote_identifier(n)}" for n, _ in COLUMNS)
-    sql = (
-        f"MERGE INTO {log_table(catalog, schema)} AS t "
-        f"USING (SELECT {select} FROM inline(from_json(:rows, 'ARRAY<STRUCT<{struct}>>'))) AS s "
-        "ON t.`log_id` = s.`log_id` "
-        f"WHEN NOT MATCHED THEN INSERT ({targets}) VALUES ({values})"
+    fields = [(name, _JSON_TYPES.get(type_, type_)) for name, type_ in COLUMNS]
+    select = ", ".join(_select_column(name, type_) for name, type_ in COLUMNS)
+    sql = merge_new_rows(
+        log_table(catalog, schema),
+        source=f"SELECT {select} FROM {json_rows('rows', fields)}",
+        key="log_id",
+        columns=[quote_identifier(name) for name, _ in COLUMNS],
+        values=[f"s.{quote_identifier(name)}" for name, _ in COLUMNS],
     )
-    return sql, {"rows": json.dumps(list(rows), ensure_ascii=False, separators=(",", ":"))}
+    return Statement(sql, {"rows": to_json(list(rows))})
 
 
 def _select_column(name: str, type_: str) -> str:

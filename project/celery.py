@@ -11,3 +11,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 app = Celery("project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The job engine's tasks live in a subpackage, which autodiscovery does not look into.
+app.autodiscover_tasks(["records.jobs"])

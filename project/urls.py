@@ -10,7 +10,7 @@ from project.views import HealthcheckView
 
 urlpatterns = [
     path("api/v1/healthcheck", HealthcheckView.as_view(), name="healthcheck"),
-    path("api/v1/", include("records.urls")),
+    path("api/v1/", include("records.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
@@ -18,7 +18,7 @@ urlpatterns = [
 ]
 
 # Errors outside DRF views (unknown URLs, middleware) get the same JSON body as API errors.
-handler400 = "project.exceptions.bad_request"
-handler403 = "project.exceptions.permission_denied"
-handler404 = "project.exceptions.not_found"
-handler500 = "project.exceptions.server_error"
+handler400 = "common.handlers.bad_request"
+handler403 = "common.handlers.permission_denied"
+handler404 = "common.handlers.not_found"
+handler500 = "common.handlers.server_error"

@@ -6,8 +6,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from .jobs.lifecycle import jobs_requeue
 from .models import Job
-from .services import jobs_requeue
 
 
 @admin.register(Job)

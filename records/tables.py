@@ -1,29 +1,12 @@
-"""Names and columns of warehouse tables, shared by validation, SQL building and services."""
+"""The vocabulary of records' tables: columns, the audit columns the service owns, filter ops.
+
+Shared by validation, SQL building, jobs and reads; imports nothing of records.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-# \Z, not $: "$" would also accept a trailing newline.
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-@dataclass(frozen=True)
-class TableName:
-    """A validated three-part Unity Catalog name."""
-
-    catalog: str
-    schema: str
-    table: str
-
-    def __str__(self) -> str:
-        return f"{self.catalog}.{self.schema}.{self.table}"
-
-    @property
-    def quoted(self) -> str:
-        """Backtick-quoted for SQL text; only ever built from validated identifiers."""
-        return f"`{self.catalog}`.`{self.schema}`.`{self.table}`"
 
 
 @dataclass(frozen=True)
@@ -53,3 +36,19 @@ AUDIT_COLUMNS: tuple[Column, ...] = (
     Column("deleted_by", "STRING"),
 )
 AUDIT_COLUMN_NAMES = frozenset(column.name for column in AUDIT_COLUMNS)
+
+
+def is_audit_column(name: object) -> bool:
+    """True for a name (any spelling) of a column the service sets and clients may not write."""
+    return isinstance(name, str) and name.lower() in AUDIT_COLUMN_NAMES
+
+
+def user_columns(columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    """The columns a client writes: all but the audit columns."""
+    return tuple(column for column in columns if not is_audit_column(column.name))
+
+
+# Filter operators (case-insensitive, inner spaces collapsed), combined with AND.
+FILTER_OPS = ("=", "!=", ">", "<", ">=", "<=", "like", "in", "not in", "is null", "is not null")
+LIST_OPS = frozenset({"in", "not in"})
+NULL_OPS = frozenset({"is null", "is not null"})

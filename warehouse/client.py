@@ -223,8 +223,3 @@ def get_client() -> WarehouseClient:
         if _default_client is None:
             _default_client = WarehouseClient()
         return _default_client
-
-
-def execute(statement: str, parameters: Mapping[str, Any] | None = None) -> StatementResult:
-    """Shortcut for ``get_client().execute(...)``."""
-    return get_client().execute(statement, parameters)

@@ -11,9 +11,10 @@ from django.db import DatabaseError
 from django.test import Client
 
 from audit.models import ApiLog
-from records import selectors
+from records.api import views as records_views
+from records.jobs.payloads import WritePayload
+from records.jobs.tasks import job_run_task
 from records.models import Job
-from records.tasks import job_run_task
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
 
@@ -118,7 +119,7 @@ def test_a_server_fault_is_logged_as_an_error_with_its_stack_trace(
     def broken(**kwargs: Any) -> Any:
         raise RuntimeError("selector exploded")
 
-    monkeypatch.setattr(selectors, "records_read", broken)
+    monkeypatch.setattr(records_views, "records_read", broken)
     response = alice.get("/api/v1/records/read", TARGET)
     assert response.status_code == 500
     assert response.json() == {"error": True, "message": "Internal server error", "details": {}}
@@ -170,11 +171,7 @@ def test_a_failed_job_is_logged_with_its_operation_and_table(local_warehouse: Lo
         catalog="audit_jobs",
         schema=schema,
         table="missing",
-        payload={
-            "auto_create": False,
-            "columns": None,
-            "rows": [{"id": 1, "record_uuid": str(uuid.uuid4())}],
-        },
+        payload=WritePayload(rows=[{"id": 1, "record_uuid": str(uuid.uuid4())}]).to_json(),
         principal="alice",
     )
     job_run_task.apply(args=(job.pk,))

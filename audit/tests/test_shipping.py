@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from audit.models import ApiLog
 from audit.shipping import apilog_purge, apilog_ship
-from records import selectors
+from records.api import views as records_views
+from records.jobs.payloads import UpdatePayload
+from records.jobs.tasks import job_run_task
 from records.models import Job
-from records.tasks import job_run_task
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
 
@@ -31,7 +32,7 @@ def produce_errors(alice: Caller, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(**kwargs: Any) -> Any:
         raise RuntimeError("selector exploded")
 
-    monkeypatch.setattr(selectors, "records_read", broken)
+    monkeypatch.setattr(records_views, "records_read", broken)
     assert alice.get("/api/v1/records/read", TARGET).status_code == 500
     assert alice.get("/api/v1/records/read", TARGET).status_code == 500
     assert alice.post("/api/v1/records/write", {**TARGET, "data": 1}).status_code == 400
@@ -153,7 +154,9 @@ def test_a_413_and_a_failed_job_are_shipped_too(alice: Caller, log_schema: str, 
         catalog=LOG_CATALOG,
         schema=log_schema,
         table="no_such_table",
-        payload={"filters": [{"column": "a", "op": "=", "value": 1}], "updates": {"a": 2}},
+        payload=UpdatePayload(
+            method="filters", filters=[{"column": "a", "op": "=", "value": 1}], updates={"a": 2}
+        ).to_json(),
         principal="alice",
     )
     job_run_task.apply(args=(job.pk,))

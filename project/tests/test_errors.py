@@ -20,8 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import ApiError
 from project import urls as project_urls
-from project.exceptions import ApiError
 from warehouse.exceptions import PermanentWarehouseError, TransientWarehouseError, WarehouseNotConfigured
 
 THIS_URLCONF = "project.tests.test_errors"

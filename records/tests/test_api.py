@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from rest_framework_api_key.models import APIKey
 
-from records import services
+from records.jobs.queue import job_publish
 from records.models import Job
 from records.tests.seed import WELLS_DEFINITION
 from warehouse.client import get_client
@@ -255,11 +255,11 @@ def test_a_job_delivered_twice_lands_once(alice: Api, schema: str) -> None:
     """Publishing a finished write again, or running it again after a crash mid-way, adds no rows."""
     response = write_wells(alice, schema, [well(i) for i in range(5)])
     job = Job.objects.get(job_id=response.json()["job_id"])
-    services.job_publish(job.pk)
-    services.job_publish(job.pk)
+    job_publish(job.pk)
+    job_publish(job.pk)
     # A crash after the rows landed but before the job was marked done: it runs again.
     Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, progress={}, result=None)
-    services.job_publish(job.pk)
+    job_publish(job.pk)
     for _ in range(200):
         job.refresh_from_db()
         if job.status == Job.Status.SUCCEEDED:

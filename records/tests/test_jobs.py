@@ -17,9 +17,11 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework_api_key.models import APIKey
 
-from records import services
+from records.jobs import lifecycle
+from records.jobs.errors import JobFailed
+from records.jobs.payloads import WritePayload
+from records.jobs.tasks import job_run_task, retry_delay
 from records.models import Job
-from records.tasks import job_run_task, retry_delay
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
 
@@ -45,11 +47,7 @@ def table(local_warehouse: LocalWarehouseProcess) -> Iterator[str]:
 
 def unpublished_write(schema: str, rows: list[dict[str, Any]], **fields: Any) -> Job:
     """A queued write stored without publishing it, as if the broker had been down."""
-    payload = {
-        "auto_create": False,
-        "columns": None,
-        "rows": [{**r, "record_uuid": str(uuid.uuid4())} for r in rows],
-    }
+    payload = WritePayload(rows=[{**r, "record_uuid": str(uuid.uuid4())} for r in rows]).to_json()
     return Job.objects.create(
         operation=Job.Operation.WRITE,
         catalog=CATALOG,
@@ -107,9 +105,11 @@ def test_a_retried_job_succeeds_once_the_warehouse_is_back(
 ) -> None:
     """A job put back in the queue after a transient error runs to success later, rows landing once."""
     job = unpublished_write(table, [{"id": 1}, {"id": 2}])
-    claimed = services.job_claim(job.pk)
+    claimed = lifecycle.job_claim(job.pk)
     assert claimed is not None
-    services.job_retry_later(claimed, message="warehouse restarting", error_class="TEMPORARILY_UNAVAILABLE")
+    lifecycle.job_retry_later(
+        claimed, JobFailed("warehouse restarting", error_class="TEMPORARILY_UNAVAILABLE")
+    )
     job_run_task.apply(args=(job.pk,))
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED and job.attempts == 2
@@ -131,7 +131,7 @@ def test_the_sweep_publishes_jobs_whose_publish_was_lost(table: str) -> None:
     """A queued job nobody published is published by the periodic sweep and then runs."""
     job = unpublished_write(table, [{"id": 7}])
     Job.objects.filter(pk=job.pk).update(submitted_at=timezone.now() - timedelta(minutes=5))
-    assert services.jobs_republish_stale() == 1
+    assert lifecycle.jobs_republish_stale() == 1
     assert wait_finished(job).status == Job.Status.SUCCEEDED
     assert get_client().execute(f"SELECT id FROM {CATALOG}.{table}.t").rows == [(7,)]
 
@@ -141,7 +141,7 @@ def test_the_sweep_requeues_jobs_whose_worker_died(table: str, settings: Any) ->
     settings.RECORDS_JOB_STALE_SECONDS = 60
     job = unpublished_write(table, [{"id": 1}], status=Job.Status.RUNNING)
     Job.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(minutes=5))
-    services.jobs_republish_stale()
+    lifecycle.jobs_republish_stale()
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED
 
@@ -150,10 +150,10 @@ def test_a_job_waits_for_an_earlier_unfinished_job_on_its_table(table: str) -> N
     """The claim refuses a job while an earlier job on the same table is queued or running."""
     first = unpublished_write(table, [{"id": 1}])
     second = unpublished_write(table, [{"id": 2}])
-    assert services.job_claim(second.pk) is None
-    assert services.job_claim(first.pk) is not None
-    assert services.job_claim(second.pk) is None  # first is running
-    assert services.job_claim(first.pk) is None  # a second delivery of first does nothing
+    assert lifecycle.job_claim(second.pk) is None
+    assert lifecycle.job_claim(first.pk) is not None
+    assert lifecycle.job_claim(second.pk) is None  # first is running
+    assert lifecycle.job_claim(first.pk) is None  # a second delivery of first does nothing
 
 
 def test_admin_lists_jobs_and_requeues_failed_ones(table: str) -> None:

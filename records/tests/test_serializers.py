@@ -16,16 +16,15 @@ from django.http import QueryDict
 from pytest_django import Settings
 from rest_framework.exceptions import APIException
 
-from project.exceptions import api_exception_handler
-from records.serializers import (
-    FILTER_OPS,
+from common.handlers import api_exception_handler
+from records.api.serializers import (
     DeleteSerializer,
     FilterSerializer,
     ReadQuerySerializer,
     UpdateSerializer,
     WriteSerializer,
 )
-from records.tables import Column
+from records.tables import FILTER_OPS, Column
 from records.tests.seed import WELLS_DEFINITION, WELLS_ROW
 
 # --- the seed's request examples ------------------------------------------------------------

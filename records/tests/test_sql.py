@@ -14,11 +14,12 @@ import pytest
 from pytest_django import Settings
 
 from records import sql
-from records.sql import Statement
-from records.tables import AUDIT_COLUMNS, Column, TableName
+from records.sql.filters import filter_conditions
+from records.tables import AUDIT_COLUMNS, Column
 from warehouse.client import StatementResult, WarehouseClient
 from warehouse.exceptions import PermanentWarehouseError
 from warehouse.local.testing import LocalWarehouseProcess
+from warehouse.sql import MAX_PARAMETERS, Statement, TableName
 
 CATALOG = "records_sql_tests"
 PRINCIPAL = "alice@example.com"
@@ -253,7 +254,7 @@ def test_insert_5000_wells_rows_is_one_statement_with_few_parameters(
     assert run(client, statements[0]).dml_counts()["num_inserted_rows"] == 5000
     stats = local_warehouse.stats()
     assert stats["by_kind"] == {"MERGE": 1}
-    assert stats["max_parameters"] == 2 <= sql.MAX_PARAMETERS
+    assert stats["max_parameters"] == 2 <= MAX_PARAMETERS
     total = client.execute(f"SELECT COUNT(*), SUM(api10), COUNT(DISTINCT record_uuid) FROM {table.quoted}")
     assert total.rows == [(5000, sum(r["api10"] for r in rows), 5000)]
 
@@ -452,21 +453,14 @@ def test_update_by_filters_updates_the_matching_rows(client: WarehouseClient, we
     assert [rows[k]["updated_by"] for k in sorted(rows)] == [PRINCIPAL, PRINCIPAL, None, None, None]
 
 
-def test_updates_can_leave_soft_deleted_rows_alone(client: WarehouseClient, wells: TableName) -> None:
-    """Soft-deleted rows are updated by default (the seed's behaviour) and skipped with exclude_deleted."""
-    run(client, sql.soft_delete_by_keys(wells, API10, [4_201_234_001], PRINCIPAL, columns=BY_NAME))
+def test_updates_reach_soft_deleted_rows(client: WarehouseClient, wells: TableName) -> None:
+    """Soft-deleted rows are updated too (the seed's behaviour), by keys and by bulk updates."""
+    run(client, sql.soft_delete_by_keys(wells, API10, [4_201_234_001], BY_NAME, PRINCIPAL))
     keys = [4_201_234_001, 4_201_234_002]
-    skip = sql.update_by_keys(wells, API10, keys, {"oileur": 1.0}, BY_NAME, PRINCIPAL, exclude_deleted=True)
-    assert run(client, skip).dml_counts() == {"num_affected_rows": 1}
     bulk = sql.update_bulk(
-        wells,
-        API10,
-        [{"key_value": k, "updates": {"gaseur": 2.0}} for k in keys],
-        BY_NAME,
-        PRINCIPAL,
-        exclude_deleted=True,
+        wells, API10, [{"key_value": k, "updates": {"gaseur": 2.0}} for k in keys], BY_NAME, PRINCIPAL
     )
-    assert run(client, bulk).dml_counts()["num_updated_rows"] == 1
+    assert run(client, bulk).dml_counts()["num_updated_rows"] == 2
     every = sql.update_by_keys(wells, API10, keys, {"oileur": 3.0}, BY_NAME, PRINCIPAL)
     assert run(client, every).dml_counts() == {"num_affected_rows": 2}
 
@@ -499,15 +493,11 @@ def test_find_existing_keys_gives_not_found(client: WarehouseClient, wells: Tabl
     assert sql.keys_not_found(keys, rows) == [4_201_234_009, 4_201_234_008]
 
 
-def test_find_existing_keys_counts_soft_deleted_rows_unless_excluded(
-    client: WarehouseClient, wells: TableName
-) -> None:
-    """A soft-deleted key exists by default and is missing with exclude_deleted."""
-    run(client, sql.soft_delete_by_keys(wells, API10, [4_201_234_001], PRINCIPAL, columns=BY_NAME))
+def test_find_existing_keys_counts_soft_deleted_rows(client: WarehouseClient, wells: TableName) -> None:
+    """A soft-deleted key exists: a soft delete run twice reports the same not_found."""
+    run(client, sql.soft_delete_by_keys(wells, API10, [4_201_234_001], BY_NAME, PRINCIPAL))
     keys = [4_201_234_001, 4_201_234_002]
     assert sql.keys_not_found(keys, run(client, sql.find_existing_keys(wells, API10, keys)).rows) == []
-    excluded = sql.find_existing_keys(wells, API10, keys, exclude_deleted=True)
-    assert sql.keys_not_found(keys, run(client, excluded).rows) == [4_201_234_001]
 
 
 def test_find_existing_keys_answers_timestamp_and_decimal_keys_as_sent(
@@ -535,7 +525,7 @@ def test_soft_delete_by_keys_counts_only_rows_not_already_deleted(
 ) -> None:
     """is_deleted, deleted_at/by and updated_at/by are set; deleting again counts 0 and changes nothing."""
     keys = [4_201_234_001, 4_201_234_002, 4_201_234_009]
-    statement = sql.soft_delete_by_keys(wells, API10, keys, PRINCIPAL, columns=BY_NAME)
+    statement = sql.soft_delete_by_keys(wells, API10, keys, BY_NAME, PRINCIPAL)
     assert run(client, statement).dml_counts() == {"num_affected_rows": 2}
     first = by_api10(client, wells)
     deleted = first[4_201_234_001]
@@ -552,7 +542,7 @@ def test_soft_delete_sets_only_the_audit_columns_a_table_has(client: WarehouseCl
     client.execute(f"CREATE TABLE {table.quoted} (id BIGINT, is_deleted BOOLEAN)")
     client.execute(f"INSERT INTO {table.quoted} VALUES (1, NULL), (2, false), (3, true)")
     columns = (Column("id", "BIGINT"), Column("is_deleted", "BOOLEAN"))
-    statement = sql.soft_delete_by_keys(table, columns[0], [1, 2, 3], PRINCIPAL, columns=columns)
+    statement = sql.soft_delete_by_keys(table, columns[0], [1, 2, 3], columns, PRINCIPAL)
     assert "principal" not in statement.params
     assert run(client, statement).dml_counts() == {"num_affected_rows": 2}
     filtered = sql.soft_delete_by_filters(
@@ -575,7 +565,7 @@ def test_hard_delete_by_keys_removes_rows_soft_deleted_or_not(
     client: WarehouseClient, wells: TableName
 ) -> None:
     """DELETE removes the keys' rows, including soft-deleted ones, and counts them."""
-    run(client, sql.soft_delete_by_keys(wells, API10, [4_201_234_001], PRINCIPAL, columns=BY_NAME))
+    run(client, sql.soft_delete_by_keys(wells, API10, [4_201_234_001], BY_NAME, PRINCIPAL))
     statement = sql.hard_delete_by_keys(wells, API10, [4_201_234_001, 4_201_234_002, 4_201_234_009])
     assert run(client, statement).dml_counts() == {"num_affected_rows": 2}
     assert sorted(by_api10(client, wells)) == [4_201_234_003, 4_201_234_004, 4_201_234_005]
@@ -727,7 +717,7 @@ def test_select_named_columns_only(client: WarehouseClient, wells: TableName) ->
 
 def test_select_excludes_soft_deleted_rows_unless_asked(client: WarehouseClient, wells: TableName) -> None:
     """exclude_deleted hides soft-deleted rows from the rows and from total."""
-    run(client, sql.soft_delete_by_keys(wells, API10, [4_201_234_001], PRINCIPAL, columns=BY_NAME))
+    run(client, sql.soft_delete_by_keys(wells, API10, [4_201_234_001], BY_NAME, PRINCIPAL))
     hidden = sql.select_rows(wells, ["api10"], [], 100, 0, exclude_deleted=True, table_columns=BY_NAME)
     assert sorted(row[0] for row in run(client, hidden).rows) == [4_201_234_000 + i for i in (2, 3, 4, 5)]
     shown = sql.select_rows(wells, ["api10"], [], 100, 0, exclude_deleted=False, table_columns=BY_NAME)
@@ -815,9 +805,9 @@ def test_sql_injection_in_values_stays_a_value(client: WarehouseClient, wells: T
         lambda: sql.select_rows(
             TableName(CATALOG, "s", "t"), ["a`"], None, 1, 0, exclude_deleted=False, table_columns=BY_NAME
         ),
-        lambda: sql.where_clause([{"column": "api10", "op": "; DROP", "value": 1}], BY_NAME),
-        lambda: sql.where_clause([{"column": "api10) OR (1", "op": "=", "value": 1}], BY_NAME),
-        lambda: sql.where_clause([{"column": "api10", "op": "in", "value": "1, 2"}], BY_NAME),
+        lambda: filter_conditions([{"column": "api10", "op": "; DROP", "value": 1}], BY_NAME),
+        lambda: filter_conditions([{"column": "api10) OR (1", "op": "=", "value": 1}], BY_NAME),
+        lambda: filter_conditions([{"column": "api10", "op": "in", "value": "1, 2"}], BY_NAME),
     ],
 )
 def test_invalid_identifiers_types_and_operators_never_become_sql(build: Any) -> None:
@@ -826,18 +816,18 @@ def test_invalid_identifiers_types_and_operators_never_become_sql(build: Any) ->
         build()
 
 
-def test_where_clause_names_parameters_itself() -> None:
+def test_filter_conditions_name_parameters_themselves() -> None:
     """Parameter names are generated (f0, f1...), whatever the filters say; in lists are one parameter."""
     filters: list[dict[str, Any]] = [
         {"column": "api10", "op": "in", "value": list(range(1000))},
         {"column": "wellname", "op": "=", "value": ":f0"},
         {"column": "oileur", "op": "is null"},
     ]
-    predicate, params = sql.where_clause(filters, WELLS_TABLE)
+    conditions, params = filter_conditions(filters, {c.name.lower(): c for c in WELLS_TABLE})
     assert set(params) == {"f0", "f1"}
     assert params["f1"] == ":f0"
-    assert predicate.endswith("`wellname` = CAST(:f1 AS STRING) AND `oileur` IS NULL")
-    assert sql.where_clause([], WELLS_TABLE) == ("", {})
+    assert conditions[1:] == ["`wellname` = CAST(:f1 AS STRING)", "`oileur` IS NULL"]
+    assert filter_conditions([], {}) == ([], {})
 
 
 def test_no_statement_carries_more_than_256_parameters() -> None:

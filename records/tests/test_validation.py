@@ -6,22 +6,20 @@ from typing import Any
 
 import pytest
 
-from records.datatypes import InvalidDataType, normalize_type, parse_table_type
 from records.tables import AUDIT_COLUMNS, Column
 from records.tests.seed import WELLS_DEFINITION, WELLS_ROW
-from records.validation import (
-    InvalidIdentifier,
-    InvalidSchemaDefinition,
+from records.validation.identifiers import InvalidIdentifier, validate_identifier
+from records.validation.rows import (
     SchemaValidationError,
     check_rows_shape,
     check_update_names,
     compile_row_validator,
-    parse_schema_definition,
-    validate_identifier,
     validate_key_values,
     validate_rows,
     validate_update_values,
 )
+from records.validation.schema import InvalidSchemaDefinition, parse_schema_definition
+from records.validation.types import InvalidDataType, normalize_type, parse_table_type
 
 ORDERS = (Column("order_id", "BIGINT", nullable=False), Column("amount", "DOUBLE"))
 
@@ -684,15 +682,12 @@ def test_update_values_may_leave_out_required_columns_but_not_null_them() -> Non
     assert caught.value.message == "Schema validation failed: Column 'order_id' cannot be null"
 
 
-def test_update_values_are_checked_and_labelled() -> None:
-    """A bulk update item says which item is wrong."""
+def test_update_values_are_checked_and_named_by_column() -> None:
+    """A bad update value names its column, with no record number (there is one object)."""
     with pytest.raises(SchemaValidationError) as caught:
-        validate_update_values(ORDERS, {"amount": "lots"}, label="bulk_updates[2]")
+        validate_update_values(ORDERS, {"amount": "lots"})
 
-    assert (
-        caught.value.message
-        == "Schema validation failed: bulk_updates[2]: Column 'amount' expects number, got str"
-    )
+    assert caught.value.message == "Schema validation failed: Column 'amount' expects number, got str"
 
 
 def test_update_values_cannot_name_unknown_or_audit_columns() -> None:

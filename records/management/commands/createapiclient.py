@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework_api_key.models import APIKey
 
-from records.tables import IDENTIFIER
+from warehouse.sql import IDENTIFIER
 
 
 class Command(BaseCommand):

@@ -15,23 +15,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.conf import settings
 from rest_framework import serializers
 
-from project.exceptions import ApiError
+from common.errors import ApiError
 
-from .tables import Column
-from .validation import (
-    check_rows_shape,
-    check_update_names,
-    compile_row_validator,
-    parse_schema_definition,
-    validate_identifier,
-)
+from ..tables import FILTER_OPS, LIST_OPS, NULL_OPS, Column
+from ..validation.identifiers import validate_identifier
+from ..validation.rows import check_rows_shape, check_update_names, compile_row_validator
+from ..validation.schema import parse_schema_definition
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-FILTER_OPS = ("=", "!=", ">", "<", ">=", "<=", "like", "in", "not in", "is null", "is not null")
-LIST_OPS = frozenset({"in", "not in"})
-NULL_OPS = frozenset({"is null", "is not null"})
 DEFAULT_MAX_ROWS_PER_REQUEST = 100_000
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -16,13 +14,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from project.exceptions import ApiError
-
-from . import selectors, submission
-from .authentication import ApiKeyAuthentication
-from .models import Job
+from ..authentication import ApiKeyAuthentication
+from ..jobs.selectors import jobs_of
+from ..jobs.submit import records_submit
+from ..models import Job
+from ..reads import records_read
 from .representations import JobSerializer
 from .serializers import DeleteSerializer, ReadQuerySerializer, UpdateSerializer, WriteSerializer
+from .waiting import wait_for, wait_seconds
 
 WAIT_PARAMETER = OpenApiParameter(
     "wait", int, description="seconds (0-30) to wait for the job to finish before answering 202"
@@ -49,17 +48,17 @@ class JobSubmitView(ApiKeyView):
     finished_status: int = status.HTTP_200_OK
 
     def submit(self, request: Request) -> Response:
-        wait = _wait_seconds(request)
+        wait = wait_seconds(request)
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        job, _ = submission.submit(
+        job, _ = records_submit(
             operation=self.operation,
             data=serializer.validated_data,
             principal=self.principal,
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
         if wait:
-            job = _wait_for(job, wait)
+            job = wait_for(job, wait)
         if job.finished:
             # A failed write created nothing: 201 only when it succeeded.
             succeeded = job.status == Job.Status.SUCCEEDED
@@ -75,25 +74,6 @@ class JobSubmitView(ApiKeyView):
             "status_url": status_url,
         }
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
-
-
-def _wait_seconds(request: Request) -> float:
-    raw = request.query_params.get("wait", "0")
-    try:
-        wait = float(raw)
-    except ValueError:
-        wait = -1
-    if not 0 <= wait <= settings.RECORDS_MAX_WAIT_SECONDS:
-        raise ApiError(f"wait must be a number of seconds from 0 to {settings.RECORDS_MAX_WAIT_SECONDS}")
-    return wait
-
-
-def _wait_for(job: Job, seconds: float) -> Job:
-    deadline = time.monotonic() + seconds
-    while not job.finished and time.monotonic() < deadline:
-        time.sleep(0.05)
-        job.refresh_from_db()
-    return job
 
 
 class RecordsWriteView(JobSubmitView):
@@ -139,17 +119,15 @@ class RecordsReadView(ApiKeyView):
         """Read rows synchronously: ``{"data", "count", "total"}``."""
         serializer = ReadQuerySerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
-        return Response(selectors.records_read(**serializer.validated_data))
+        return Response(records_read(**serializer.validated_data))
 
 
-class JobListView(generics.ListAPIView):
-    authentication_classes = [ApiKeyAuthentication]
-    permission_classes = [IsAuthenticated]
+class JobListView(ApiKeyView, generics.ListAPIView):
     serializer_class = JobSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.jobs_of(
-            principal=str(self.request.user.name),  # type: ignore[union-attr]
+        return jobs_of(
+            principal=self.principal,
             status=self.request.query_params.get("status"),
             operation=self.request.query_params.get("operation"),
             table=self.request.query_params.get("table"),

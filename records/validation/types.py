@@ -11,9 +11,8 @@ import re
 import sys
 from dataclasses import dataclass
 
-from project.exceptions import ApiError
-
-from .tables import IDENTIFIER
+from common.errors import ApiError
+from warehouse.sql import IDENTIFIER
 
 
 class InvalidDataType(ApiError):
@@ -242,11 +241,11 @@ def parse_table_type(describe_type: str) -> str:
 
     Never fails: a type this module does not know (``variant``, ``interval day``) comes back
     upper-cased and is then accepted as is by row validation; the warehouse decides."""
-    return str(_table_type(describe_type))
+    return str(table_type(describe_type))
 
 
 @functools.lru_cache(maxsize=1024)
-def _table_type(text: str) -> DataType:
+def table_type(text: str) -> DataType:
     try:
         return _TypeParser(text, strict=False).parse()
     except _TypeSyntaxError:

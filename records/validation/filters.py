@@ -1,14 +1,14 @@
 """Checks of a request against a table's real columns: known columns, typed filter values, and
-the parameter budget of one statement. Used by submission (writes) and selectors (reads)."""
+the parameter budget of one statement. Used by job submission and by reads."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from project.exceptions import ApiError
+from common.errors import ApiError
 
-from .tables import Column
-from .validation import validate_key_values
+from ..tables import Column
+from .rows import validate_key_values
 
 
 def known_column(columns: dict[str, Column], name: str) -> Column:

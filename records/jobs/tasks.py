@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import random
+from functools import partial
 
 from celery import Task, shared_task
 from django.conf import settings
 
 from warehouse.exceptions import TransientWarehouseError
 
-from . import execution, services
+from . import lifecycle
+from .errors import JobFailed
+from .queue import JOB_RUN_TASK, JOBS_REPUBLISH_STALE_TASK
+from .run import job_execute
 
 logger = logging.getLogger(__name__)
 
@@ -23,26 +27,22 @@ def retry_delay(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not security)
 
 
-@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
+@shared_task(name=JOB_RUN_TASK, bind=True, acks_late=True, ignore_result=True, max_retries=None)
 def job_run_task(self: Task, job_pk: int) -> None:
     """Run one job. Idempotent: a delivery for a job that runs or has finished does nothing."""
-    job = services.job_claim(job_pk)
+    job = lifecycle.job_claim(job_pk)
     if job is None:
         # Running elsewhere, finished, or waiting for an earlier job on its table (which
         # publishes this one when it finishes).
         return
     try:
-        result = execution.job_execute(job)
+        result = job_execute(job, partial(lifecycle.job_save_progress, job))
     except TransientWarehouseError as error:
+        failure = JobFailed.from_transient(error)
         if job.attempts >= settings.RECORDS_JOB_MAX_ATTEMPTS:
-            services.job_fail(
-                job,
-                message=error.message,
-                error_class=error.error_class,
-                error_type="TransientWarehouseError",
-            )
+            lifecycle.job_fail(job, failure)
             return
-        services.job_retry_later(job, message=error.message, error_class=error.error_class)
+        lifecycle.job_retry_later(job, failure)
         delay = retry_delay(job.attempts)
         logger.info(
             "job %s: transient error (attempt %s), retrying in %.1f s: %s",
@@ -52,15 +52,13 @@ def job_run_task(self: Task, job_pk: int) -> None:
             error.message,
         )
         raise self.retry(countdown=delay, exc=error) from error
-    except execution.JobFailed as failure:
-        services.job_fail(
-            job, message=failure.message, error_class=failure.error_class, error_type=failure.error_type
-        )
+    except JobFailed as failure:
+        lifecycle.job_fail(job, failure)
         return
-    services.job_succeed(job, result)
+    lifecycle.job_succeed(job, result)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name=JOBS_REPUBLISH_STALE_TASK, ignore_result=True)
 def jobs_republish_stale_task() -> int:
     """Beat: publish queued jobs past the grace period (e.g. their publish failed)."""
-    return services.jobs_republish_stale()
+    return lifecycle.jobs_republish_stale()

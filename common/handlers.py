@@ -2,7 +2,8 @@
 
 DRF views reach ``api_exception_handler`` (``REST_FRAMEWORK["EXCEPTION_HANDLER"]``); everything
 else (unknown URLs, errors outside DRF) reaches the ``handler4xx``/``handler500`` views below,
-which ``project.urls`` installs. Both build the body with ``error_body``.
+which ``project.urls`` installs. Both build the body with ``error_body``. Each shaped error is
+announced with ``common.signals.api_error_shaped`` (the audit app records it).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
-from audit.recorder import apilog_record_exception
 from warehouse.exceptions import WarehouseError, WarehouseNotConfigured
+
+from .errors import ApiError, error_body
+from .signals import api_error_shaped
 
 # The logger Django itself uses for failed requests, so 500s land where operators look.
 request_logger = logging.getLogger("django.request")
@@ -32,32 +35,16 @@ _ERROR_TYPES = {"required": "missing"}
 _QUERY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class ApiError(exceptions.APIException):
-    """A failure with a client-facing message and structured details (default status 400)."""
-
-    status_code: int = status.HTTP_400_BAD_REQUEST
-    default_detail = "Bad request"
-    default_code = "bad_request"
-
-    def __init__(
-        self, message: str, *, details: Mapping[str, Any] | None = None, status_code: int | None = None
-    ) -> None:
-        super().__init__(detail=message)
-        self.message = message
-        self.details = dict(details or {})
-        if status_code is not None:
-            self.status_code = status_code
-
-
-def error_body(message: str, details: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The error body every failing request gets, whatever its status."""
-    return {"error": True, "message": message, "details": dict(details or {})}
-
-
 def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     """Turn any exception raised in a DRF view into the error format (never ``None``), and log it."""
     response = _exception_response(exc, context)
-    apilog_record_exception(context.get("request"), exc, status_code=response.status_code, body=response.data)
+    api_error_shaped.send(
+        sender=api_exception_handler,
+        request=context.get("request"),
+        exc=exc,
+        status_code=response.status_code,
+        body=response.data,
+    )
     return response
 
 

@@ -1,0 +1,87 @@
+"""What the warehouse says about a table: its columns (cached briefly), whether it exists.
+
+Every check of a request against a real table starts here; a missing table is ``TableNotFound``
+(404) before any job exists.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+
+from common.errors import ApiError
+from warehouse.client import get_client
+from warehouse.exceptions import PermanentWarehouseError
+from warehouse.sql import Statement, TableName
+
+from . import sql
+from .tables import Column
+from .validation.types import parse_table_type
+
+CATALOG_NOT_FOUND_CLASSES = frozenset({"CATALOG_NOT_FOUND", "NO_SUCH_CATALOG_EXCEPTION"})
+NOT_FOUND_CLASSES = frozenset({"TABLE_OR_VIEW_NOT_FOUND", "SCHEMA_NOT_FOUND", *CATALOG_NOT_FOUND_CLASSES})
+
+
+class TableNotFound(ApiError):
+    """The target table does not exist (and the request does not create it)."""
+
+    status_code = 404
+
+
+def _cache_key(table: TableName) -> str:
+    return f"records:columns:{str(table).lower()}"
+
+
+def _execute(statement: Statement) -> list[tuple[object, ...]]:
+    return get_client().execute(statement.sql, statement.params).rows
+
+
+def table_columns(table: TableName, *, fresh: bool = False) -> tuple[Column, ...] | None:
+    """The table's columns from DESCRIBE TABLE, cached briefly; ``None`` if it does not exist.
+
+    The cache is per process: a column added elsewhere shows here within
+    RECORDS_SCHEMA_CACHE_SECONDS.
+    """
+    if not fresh:
+        cached = cache.get(_cache_key(table))
+        if cached is not None:
+            return tuple(Column(*c) for c in cached)
+    try:
+        rows = _execute(sql.describe_table(table))
+    except PermanentWarehouseError as error:
+        if error.error_class in NOT_FOUND_CLASSES:
+            # Not cached: another process (a worker's auto_create) may create it any moment.
+            return None
+        raise
+    columns = tuple(Column(name, parse_table_type(type_text)) for name, type_text in sql.parse_describe(rows))
+    cached_columns = [(c.name, c.data_type, c.nullable) for c in columns]
+    cache.set(_cache_key(table), cached_columns, settings.RECORDS_SCHEMA_CACHE_SECONDS)
+    return columns
+
+
+def table_columns_forget(table: TableName) -> None:
+    cache.delete(_cache_key(table))
+
+
+def require_table(table: TableName) -> tuple[Column, ...]:
+    """The table's columns; ``TableNotFound`` (404) if it does not exist."""
+    columns = table_columns(table)
+    if columns is None:
+        raise TableNotFound(f"Table {table} does not exist", details={"table": str(table)})
+    return columns
+
+
+def require_schema(table: TableName) -> None:
+    """With auto_create the catalog and schema must exist: Databricks does not create them."""
+    try:
+        rows = _execute(sql.show_schemas(table.catalog))
+    except PermanentWarehouseError as error:
+        if error.error_class in CATALOG_NOT_FOUND_CLASSES:
+            raise ApiError(
+                f"Catalog {table.catalog} does not exist; auto_create does not create catalogs"
+            ) from error
+        raise
+    if table.schema.lower() not in {str(row[0]).lower() for row in rows}:
+        raise ApiError(
+            f"Schema {table.catalog}.{table.schema} does not exist; auto_create does not create schemas"
+        )

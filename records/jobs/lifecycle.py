@@ -1,0 +1,135 @@
+"""A job's life after submit: claim, progress, finish, retry, re-queue, and the periodic sweep.
+
+Guarantees (DESIGN section 5): a worker claims a job with one conditional UPDATE, which also
+refuses while an earlier job on the same table is unfinished, so jobs on one table take
+effect in submission order; a finished job publishes the next one of its table.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from common.signals import job_failed
+
+from ..models import Job
+from .errors import JobFailed
+from .queue import job_publish
+
+logger = logging.getLogger(__name__)
+
+UNFINISHED = (Job.Status.QUEUED, Job.Status.RUNNING)
+
+
+def _earlier_unfinished_on_table() -> Exists:
+    """True for a job when an earlier job on its table is still queued or running."""
+    return Exists(
+        Job.objects.filter(table_key=OuterRef("table_key"), pk__lt=OuterRef("pk"), status__in=UNFINISHED)
+    )
+
+
+def job_claim(job_pk: int) -> Job | None:
+    """Mark a queued job running if no earlier job on its table is unfinished; else ``None``.
+
+    One UPDATE decides, so two deliveries of a job, or two jobs of one table, never both run.
+    """
+    claimed = (
+        Job.objects.filter(pk=job_pk, status=Job.Status.QUEUED)
+        .exclude(_earlier_unfinished_on_table())
+        .update(status=Job.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1)
+    )
+    if claimed != 1:
+        return None
+    return Job.objects.get(pk=job_pk)
+
+
+def job_save_progress(job: Job, **progress: Any) -> None:
+    job.progress = {**job.progress, **progress}
+    Job.objects.filter(pk=job.pk).update(progress=job.progress)
+
+
+def job_succeed(job: Job, result: dict[str, Any]) -> None:
+    _finish(job, Job.Status.SUCCEEDED, result=result, error=None)
+    logger.info("job %s succeeded: %s", job.job_id, result.get("message") or f"count {result.get('count')}")
+
+
+def job_fail(job: Job, failure: JobFailed) -> None:
+    """Finish the job ``failed`` and announce it (``common.signals.job_failed``: the audit log)."""
+    _finish(job, Job.Status.FAILED, result=None, error=failure.as_error())
+    job_failed.send(
+        sender=Job,
+        job_id=str(job.job_id),
+        operation=str(job.operation),
+        catalog=job.catalog,
+        schema=job.schema,
+        table=job.table,
+        principal=job.principal,
+        message=failure.message,
+        error_class=failure.error_class,
+        error_type=failure.error_type,
+        payload=job.payload,
+        started_at=job.started_at,
+    )
+    logger.warning("job %s failed after %s attempt(s): %s", job.job_id, job.attempts, failure.message)
+
+
+def job_retry_later(job: Job, failure: JobFailed) -> None:
+    """Put a job whose attempt hit a transient error back in the queue (order is kept)."""
+    job.status = Job.Status.QUEUED
+    job.error = failure.as_error(retrying=True)
+    Job.objects.filter(pk=job.pk).update(status=job.status, error=job.error)
+
+
+def _finish(job: Job, status: str, *, result: dict[str, Any] | None, error: dict[str, Any] | None) -> None:
+    job.status, job.result, job.error, job.finished_at = status, result, error, timezone.now()
+    Job.objects.filter(pk=job.pk).update(
+        status=status, result=result, error=error, finished_at=job.finished_at
+    )
+    job_publish_next(job)
+
+
+def job_publish_next(job: Job) -> None:
+    """Publish the next queued job of the same table, which waited for this one."""
+    next_pk = (
+        Job.objects.filter(table_key=job.table_key, status=Job.Status.QUEUED, pk__gt=job.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if next_pk is not None:
+        job_publish(next_pk)
+
+
+def jobs_requeue(*, job_ids: list[int]) -> int:
+    """Re-queue failed jobs (admin action): they run again from the start, in their order."""
+    failed = Job.objects.filter(pk__in=job_ids, status=Job.Status.FAILED)
+    pks = list(failed.values_list("pk", flat=True))
+    failed.update(status=Job.Status.QUEUED, finished_at=None, error=None, result=None, progress={})
+    for pk in pks:
+        transaction.on_commit(lambda pk=pk: job_publish(pk))  # type: ignore[misc]
+    return len(pks)
+
+
+def jobs_republish_stale() -> int:
+    """Publish again jobs queued past the grace period; re-queue runs whose worker vanished."""
+    now = timezone.now()
+    grace = timedelta(seconds=settings.RECORDS_REQUEUE_GRACE_SECONDS)
+    stale_running = Job.objects.filter(
+        status=Job.Status.RUNNING, started_at__lt=now - timedelta(seconds=settings.RECORDS_JOB_STALE_SECONDS)
+    )
+    revived = stale_running.update(status=Job.Status.QUEUED)
+    if revived:
+        logger.warning("re-queued %s job(s) whose worker stopped mid-run", revived)
+    stale = Job.objects.filter(status=Job.Status.QUEUED, submitted_at__lt=now - grace).order_by("pk")
+    # The first queued job of each table is enough: the others are published as it finishes.
+    heads = stale.exclude(_earlier_unfinished_on_table())
+    count = 0
+    for pk in heads.values_list("pk", flat=True)[: settings.RECORDS_REQUEUE_BATCH]:
+        count += job_publish(pk)
+    return count

@@ -1,0 +1,46 @@
+"""SQL statement builders of the records app: the only place with records' SQL text.
+
+One module per statement family (``ddl``, ``insert``, ``update``, ``delete``, ``keys``,
+``select``), built of ``values`` (how a value travels) and ``filters``; the shared pieces
+(``Statement``, quoting, JSON row batches) are ``warehouse.sql``. Every function is pure and
+returns a ``Statement`` (or a list of them). The rules (DESIGN section 6):
+
+- Values never appear in SQL text. They travel as parameters whose names are generated here
+  (``rows``, ``keys``, ``u0``, ``f0``...), never taken from a request.
+- Identifiers (catalog, schema, table, column names) are checked once more and
+  backtick-quoted; anything else is a ``ValueError``. Type names are checked too (they
+  appear in ``CAST(... AS type)`` and inside ``from_json`` schema literals).
+- No statement carries more than 256 parameters (``Statement`` refuses to exist otherwise).
+  Batches of rows, lists of keys and ``in`` lists each travel as ONE JSON parameter, so a
+  request of 10,000 rows or keys is still one statement per batch.
+
+Row counts are what the warehouse reports for each statement (``num_inserted_rows`` for
+inserts, ``num_affected_rows`` for updates and deletes); nothing here guesses them.
+"""
+
+from .ddl import create_table, describe_table, parse_describe, show_schemas, with_audit_columns
+from .delete import hard_delete_by_filters, hard_delete_by_keys, soft_delete_by_filters, soft_delete_by_keys
+from .insert import insert_batches
+from .keys import find_existing_keys, keys_not_found
+from .select import count_rows, select_rows
+from .update import update_bulk, update_by_filters, update_by_keys
+
+__all__ = [
+    "count_rows",
+    "create_table",
+    "describe_table",
+    "find_existing_keys",
+    "hard_delete_by_filters",
+    "hard_delete_by_keys",
+    "insert_batches",
+    "keys_not_found",
+    "parse_describe",
+    "select_rows",
+    "show_schemas",
+    "soft_delete_by_filters",
+    "soft_delete_by_keys",
+    "update_bulk",
+    "update_by_filters",
+    "update_by_keys",
+    "with_audit_columns",
+]
