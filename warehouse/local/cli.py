@@ -12,7 +12,9 @@ from pathlib import Path
 
 from .engine import Engine
 from .errors import LocalWarehouseError
+from .faults import FaultInjectingHandler
 from .server import LocalWarehouseServer, WarehouseHandler
+from .session import Session
 
 logger = logging.getLogger("warehouse.local")
 
@@ -55,8 +57,6 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 
 def ensure_schemas(engine: Engine, names: Sequence[str]) -> None:
-    from .engine import Session
-
     for name in names:
         catalog, _, schema = name.partition(".")
         engine.execute(Session(), f"CREATE CATALOG IF NOT EXISTS `{catalog}`", [])
@@ -70,8 +70,8 @@ def serve(options: argparse.Namespace) -> None:
         ensure_schemas(engine, options.ensure_schema)
     except LocalWarehouseError as error:
         raise SystemExit(f"cannot create {options.ensure_schema}: {error}") from error
-    handler = WarehouseHandler(
-        engine,
+    handler = FaultInjectingHandler(
+        WarehouseHandler(engine),
         latency_ms=options.latency_ms,
         fail_rate=options.fail_rate,
         fail_status=options.fail_status,

@@ -2,24 +2,28 @@
 
 ``CREATE/DROP CATALOG``, ``SHOW CATALOGS``, ``SHOW SCHEMAS``, ``SHOW TABLES``,
 ``DESCRIBE [TABLE]`` and ``USE``, with the result columns Databricks SQL warehouses return.
+The engine finds the command (``find_command``) and runs it on itself (``Command.run``):
+this module knows the engine only as the ``Catalogs`` it needs.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Protocol
 
+import duckdb
 import pyarrow as pa
 
+from warehouse.sql import IDENTIFIER_PATTERN
+
 from . import metadata
-from .errors import LocalWarehouseError, table_not_found
+from .errors import LocalWarehouseError, UnsupportedStatement, table_not_found
+from .session import DEFAULT_SCHEMA, Outcome, Session
 from .translate import TableRef
 
-if TYPE_CHECKING:
-    from .engine import Engine, Outcome, Session
-
-_NAME = r"`?([A-Za-z_][A-Za-z0-9_]*)`?"
+_NAME = rf"`?({IDENTIFIER_PATTERN})`?"
 _LIKE = r"(?:\s+LIKE\s+'([^']*)')?"
 _PATTERNS = {
     "create_catalog": re.compile(
@@ -36,26 +40,56 @@ _PATTERNS = {
 }
 
 
-def run_command(engine: Engine, session: Session, statement: str) -> Outcome | None:
-    """Run ``statement`` if it is one of the commands above; ``None`` means translate it."""
+class Catalogs(Protocol):
+    """What the commands need of the engine: its catalogs, schemas and tables."""
+
+    @property
+    def db(self) -> duckdb.DuckDBPyConnection: ...
+
+    def catalogs(self) -> list[str]: ...
+
+    def create_catalog(self, catalog: str, if_not_exists: bool) -> None: ...
+
+    def drop_catalog(self, catalog: str, if_exists: bool, cascade: bool) -> None: ...
+
+    def require_catalog(self, catalog: str) -> None: ...
+
+    def require_schema(self, catalog: str, schema: str) -> None: ...
+
+    def require_table(self, ref: TableRef) -> None: ...
+
+
+@dataclass(frozen=True)
+class Command:
+    """One of the commands above, recognized in a statement."""
+
+    name: str
+    match: re.Match[str]
+
+    @property
+    def kind(self) -> str:
+        """How the statement counters name it: ``DESCRIBE`` (also for ``DESC``), ``SHOW``, ``USE``, ..."""
+        return self.name.split("_")[0].upper()
+
+    def run(self, engine: Catalogs, session: Session) -> Outcome:
+        return _HANDLERS[self.name](engine, session, self.match)
+
+
+def find_command(statement: str) -> Command | None:
+    """The command ``statement`` is; ``None`` means translate it; other forms are refused."""
     text = statement.strip().rstrip(";").strip()
     for name, pattern in _PATTERNS.items():
         match = pattern.match(text)
         if match:
-            engine.stats.note_kind(name.split("_")[0].upper())
-            return _HANDLERS[name](engine, session, match)
+            return Command(name, match)
     if re.match(r"^(SHOW|DESC|DESCRIBE|USE)\b", text, re.I) or re.match(
         r"^(CREATE|DROP)\s+CATALOG\b", text, re.I
     ):
-        from .errors import UnsupportedStatement
-
         raise UnsupportedStatement(f"this form of {text.split()[0].upper()}: {text[:80]!r}")
     return None
 
 
 def _strings(**columns: list[str]) -> Outcome:
-    from .engine import Outcome
-
     table = pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
     return Outcome(table=table, duck_types=["VARCHAR"] * len(columns))
 
@@ -67,31 +101,29 @@ def _matching(names: list[str], pattern: str | None) -> list[str]:
     return [n for n in names if any(fnmatch.fnmatch(n, p.replace("\0", "")) for p in glob.split("\0"))]
 
 
-def _create_catalog(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+def _create_catalog(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
     engine.create_catalog(match.group(2).lower(), if_not_exists=bool(match.group(1)))
     return _strings()
 
 
-def _drop_catalog(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+def _drop_catalog(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
     cascade = (match.group(3) or "").strip().upper() == "CASCADE"
     engine.drop_catalog(match.group(2).lower(), if_exists=bool(match.group(1)), cascade=cascade)
     return _strings()
 
 
-def _show_catalogs(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+def _show_catalogs(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
     return _strings(catalog=_matching(engine.catalogs(), match.group(1)))
 
 
-def _show_schemas(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+def _show_schemas(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
     catalog = (match.group(1) or session.catalog).lower()
     engine.require_catalog(catalog)
     names = [*metadata.schemas(engine.db, catalog), "information_schema"]
     return _strings(databaseName=_matching(sorted(names), match.group(2)))
 
 
-def _show_tables(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
-    from .engine import Outcome
-
+def _show_tables(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
     catalog = (match.group(1) or session.catalog).lower()
     schema = (match.group(2) or session.schema).lower()
     engine.require_schema(catalog, schema)
@@ -106,7 +138,7 @@ def _show_tables(engine: Engine, session: Session, match: re.Match[str]) -> Outc
     return Outcome(table=table, duck_types=["VARCHAR", "VARCHAR", "BOOLEAN"])
 
 
-def _describe(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+def _describe(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
     parts = [p.lower() for p in match.groups() if p]
     catalog, schema = session.catalog, session.schema
     if len(parts) == 3:
@@ -127,14 +159,14 @@ def _describe(engine: Engine, session: Session, match: re.Match[str]) -> Outcome
     )
 
 
-def _use(engine: Engine, session: Session, match: re.Match[str]) -> Outcome:
+def _use(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
     keyword = (match.group(1) or "").strip().upper()
     first, second = (match.group(2) or "").lower(), match.group(3).lower()
     if keyword == "CATALOG":
         if first:
             raise LocalWarehouseError("PARSE_SYNTAX_ERROR", "USE CATALOG takes one name.", "42601")
         engine.require_catalog(second)
-        session.catalog, session.schema = second, "default"
+        session.catalog, session.schema = second, DEFAULT_SCHEMA
     else:
         catalog = first or session.catalog
         engine.require_schema(catalog, second)

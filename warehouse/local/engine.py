@@ -12,7 +12,7 @@ import shutil
 import threading
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,50 +20,33 @@ import duckdb
 import pyarrow as pa
 
 from . import metadata
+from .commands import Command, find_command
 from .errors import LocalWarehouseError, catalog_not_found, schema_not_found, table_not_found
+from .session import DEFAULT_SCHEMA, Outcome, ParameterValue, Session
 from .stats import StatementStats
-from .translate import Binding, ParameterSpec, Plan, TableRef, catalog_alias, translate
+from .translate import Binding, Plan, TableRef, catalog_alias, translate
 
 logger = logging.getLogger(__name__)
 
 # Databricks' limit on the parameters of one statement.
 MAX_PARAMETERS = 256
-DEFAULT_CATALOG = "main"
-DEFAULT_SCHEMA = "default"
 _WIDE_INTEGERS = {"HUGEINT", "UHUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"}
 
 
 @dataclass(frozen=True)
-class ParameterValue:
-    """One parameter as sent: its type, its string value, and the items of an ARRAY or MAP."""
+class PlannedStatement:
+    """A translated statement and the parameters it binds."""
 
-    spec: ParameterSpec
-    value: str | None
-    argument_values: tuple[str | None, ...] = ()
-
-
-@dataclass
-class Session:
-    catalog: str = DEFAULT_CATALOG
-    schema: str = DEFAULT_SCHEMA
-    configuration: dict[str, str] = field(default_factory=dict)
+    plan: Plan
+    parameters: tuple[ParameterValue, ...]
 
     @property
-    def statement_timeout(self) -> float | None:
-        value = self.configuration.get("STATEMENT_TIMEOUT") or self.configuration.get("statement_timeout")
-        try:
-            return float(value) if value and float(value) > 0 else None
-        except ValueError:
-            return None
+    def kind(self) -> str:
+        return self.plan.kind
 
 
-@dataclass
-class Outcome:
-    """A statement's result: an Arrow table (possibly with no columns) and DML counts."""
-
-    table: pa.Table
-    duck_types: list[str]
-    num_modified_rows: int | None = None
+# A statement ready to run; its ``kind`` is what the statement counters call it.
+Prepared = Command | PlannedStatement
 
 
 class Engine:
@@ -119,7 +102,7 @@ class Engine:
                     "42P04",
                 )
             self._attach(catalog)
-            self.db.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog_alias(catalog)}.default")
+            self.db.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog_alias(catalog)}.{DEFAULT_SCHEMA}")
 
     def drop_catalog(self, catalog: str, if_exists: bool, cascade: bool) -> None:
         with self.write_lock:
@@ -153,6 +136,10 @@ class Engine:
     # -- statements --------------------------------------------------------------------------
 
     def execute(self, session: Session, statement: str, parameters: Sequence[ParameterValue]) -> Outcome:
+        return self.run(session, self.prepare(session, statement, parameters))
+
+    def prepare(self, session: Session, statement: str, parameters: Sequence[ParameterValue]) -> Prepared:
+        """Recognize a command or translate the statement; raises what the statement cannot be."""
         if len(parameters) > MAX_PARAMETERS:
             raise LocalWarehouseError(
                 "TOO_MANY_PARAMETERS",
@@ -160,14 +147,17 @@ class Engine:
                 f"but the limit is {MAX_PARAMETERS}.",
                 "54023",
             )
-        from .commands import run_command  # commands use the engine; import here to avoid a cycle
-
-        command = run_command(self, session, statement)
+        command = find_command(statement)
         if command is not None:
             return command
         plan = translate(statement, tuple(p.spec for p in parameters), session.catalog, session.schema)
-        self.stats.note_kind(plan.kind)
-        values = _binding_values(plan.bindings, parameters)
+        return PlannedStatement(plan, tuple(parameters))
+
+    def run(self, session: Session, statement: Prepared) -> Outcome:
+        if isinstance(statement, Command):
+            return statement.run(self, session)
+        plan = statement.plan
+        values = _binding_values(plan.bindings, statement.parameters)
         if plan.writes:
             with self.write_lock:
                 return self._run_plan(session, plan, values)

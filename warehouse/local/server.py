@@ -13,65 +13,49 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
-import pyarrow as pa
 from databricks.sql.thrift_api.TCLIService import TCLIService, ttypes
 from thrift.protocol import TBinaryProtocol
 from thrift.transport import TTransport
 
-from .arrow import arrow_payload
-from .engine import DEFAULT_CATALOG, DEFAULT_SCHEMA, Engine, Outcome, ParameterValue, Session
+from .engine import Engine
 from .errors import LocalWarehouseError
+from .results import OK, Operation, ResultOptions, fetch, result_metadata, status
+from .session import DEFAULT_CATALOG, DEFAULT_SCHEMA, ParameterValue, Session
 from .translate import ParameterSpec
 
 logger = logging.getLogger(__name__)
 
 SERVER_PROTOCOL = ttypes.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8
-_OK = ttypes.TStatus(statusCode=ttypes.TStatusCode.SUCCESS_STATUS)
 
 
-class InjectedFailure(TTransport.TTransportException):
-    """Raised to answer an HTTP error (``--fail-status``), as an overloaded or restarting warehouse does.
+class HTTPErrorReply(TTransport.TTransportException):
+    """Raised by a TCLIService call to answer an HTTP error instead of a Thrift reply.
 
     A TTransportException subclass because the generated Thrift processor re-raises those
     instead of turning them into an opaque application error.
     """
 
-
-@dataclass(frozen=True)
-class ResultOptions:
-    """Which Arrow-native types the client said it reads (TSparkArrowTypes)."""
-
-    decimals: bool = True
-    complex_types: bool = True
-
-    @classmethod
-    def from_request(cls, req: ttypes.TExecuteStatementReq) -> ResultOptions:
-        native = req.useArrowNativeTypes
-        if native is None:
-            return cls(decimals=False, complex_types=False)
-        return cls(decimals=bool(native.decimalAsArrow), complex_types=bool(native.complexTypesAsArrow))
-
-
-@dataclass
-class Operation:
-    outcome: Outcome | None
-    error: str | None = None
-    sqlstate: str | None = None
-    offset: int = 0
-    options: ResultOptions = field(default_factory=ResultOptions)
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(message=body)
+        self.status = status
+        self.body = body
 
 
 def _error_status(message: str, sqlstate: str | None = None, invalid_handle: bool = False) -> ttypes.TStatus:
     code = ttypes.TStatusCode.INVALID_HANDLE_STATUS if invalid_handle else ttypes.TStatusCode.ERROR_STATUS
     return ttypes.TStatus(statusCode=code, errorMessage=message, sqlState=sqlstate)
+
+
+def unknown_session() -> ttypes.TExecuteStatementResp:
+    return ttypes.TExecuteStatementResp(
+        status=_error_status("Invalid SessionHandle: the session is closed or unknown.", invalid_handle=True)
+    )
 
 
 def _new_handle() -> ttypes.THandleIdentifier:
@@ -81,20 +65,8 @@ def _new_handle() -> ttypes.THandleIdentifier:
 class WarehouseHandler:
     """Implements the TCLIService calls the connector makes."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        latency_ms: float = 0.0,
-        fail_rate: float = 0.0,
-        fail_status: int = 502,
-        seed: int | None = None,
-    ) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.latency = latency_ms / 1000.0
-        self.fail_rate = fail_rate
-        self.fail_status = fail_status
-        self.random = random.Random(seed)  # noqa: S311 (fault injection, not security)
         self.sessions: dict[bytes, Session] = {}
         self.operations: dict[bytes, Operation] = {}
         self.lock = threading.Lock()
@@ -121,7 +93,7 @@ class WarehouseHandler:
         with self.lock:
             self.sessions[handle.guid] = session
         return ttypes.TOpenSessionResp(
-            status=_OK,
+            status=OK,
             serverProtocolVersion=SERVER_PROTOCOL,
             sessionHandle=ttypes.TSessionHandle(sessionId=handle),
             configuration={},
@@ -131,35 +103,37 @@ class WarehouseHandler:
     def CloseSession(self, req: ttypes.TCloseSessionReq) -> ttypes.TCloseSessionResp:
         with self.lock:
             self.sessions.pop(req.sessionHandle.sessionId.guid, None)
-        return ttypes.TCloseSessionResp(status=_OK)
+        return ttypes.TCloseSessionResp(status=OK)
 
     def GetInfo(self, req: ttypes.TGetInfoReq) -> ttypes.TGetInfoResp:
         return ttypes.TGetInfoResp(
-            status=_OK, infoValue=ttypes.TGetInfoValue(stringValue="Databricks (local warehouse)")
+            status=OK, infoValue=ttypes.TGetInfoValue(stringValue="Databricks (local warehouse)")
         )
 
     # -- statements --------------------------------------------------------------------------
 
     def ExecuteStatement(self, req: ttypes.TExecuteStatementReq) -> ttypes.TExecuteStatementResp:
-        session = self.sessions.get(req.sessionHandle.sessionId.guid)
+        session = self.session_of(req)
         if session is None:
-            return ttypes.TExecuteStatementResp(
-                status=_error_status(
-                    "Invalid SessionHandle: the session is closed or unknown.", invalid_handle=True
-                )
-            )
-        if self.fail_rate and self.random.random() < self.fail_rate:
-            self.engine.stats.injected_failure()
-            raise InjectedFailure(message="injected failure (--fail-rate)")
-        if self.latency:
-            time.sleep(self.latency)
+            return unknown_session()
+        return self.execute_statement(session, req)
+
+    def session_of(self, req: ttypes.TExecuteStatementReq) -> Session | None:
+        return self.sessions.get(req.sessionHandle.sessionId.guid)
+
+    def execute_statement(
+        self, session: Session, req: ttypes.TExecuteStatementReq
+    ) -> ttypes.TExecuteStatementResp:
+        """ExecuteStatement in a known session: run it, count it, answer it."""
         started = time.perf_counter()
         parameters = req.parameters or []
+        kind = None  # until the engine has recognized or translated the statement
         try:
-            outcome = self.engine.execute(
+            statement = self.engine.prepare(
                 session, req.statement, [_parameter(p, i) for i, p in enumerate(parameters)]
             )
-            operation = Operation(outcome=outcome)
+            kind = statement.kind
+            operation = Operation(outcome=self.engine.run(session, statement))
         except LocalWarehouseError as error:
             operation = Operation(outcome=None, error=str(error), sqlstate=error.sqlstate)
         except Exception as error:  # the protocol has no other way to report it: answer, never crash
@@ -168,6 +142,7 @@ class WarehouseHandler:
                 outcome=None, error=f"[INTERNAL_ERROR] {type(error).__name__}: {error}", sqlstate="XX000"
             )
         self.engine.stats.record(
+            kind=kind,
             parameters=len(parameters),
             seconds=time.perf_counter() - started,
             error=operation.error,
@@ -188,87 +163,30 @@ class WarehouseHandler:
         if req.getDirectResults is None:
             with self.lock:
                 self.operations[handle.operationId.guid] = operation
-            return ttypes.TExecuteStatementResp(status=_OK, operationHandle=handle)
-        status = self._status(operation)
+            return ttypes.TExecuteStatementResp(status=OK, operationHandle=handle)
+        operation_status = status(operation)
         if operation.outcome is None:
             return ttypes.TExecuteStatementResp(
-                status=_OK,
+                status=OK,
                 operationHandle=handle,
-                directResults=ttypes.TSparkDirectResults(operationStatus=status),
+                directResults=ttypes.TSparkDirectResults(operationStatus=operation_status),
             )
         max_rows = req.getDirectResults.maxRows or 100_000
-        metadata = self._metadata(operation.outcome, options)
-        result_set, more = self._fetch(operation, options, max_rows)
+        metadata = result_metadata(operation.outcome, options)
+        result_set, more = fetch(operation, options, max_rows)
         if more:
             with self.lock:
                 self.operations[handle.operationId.guid] = operation
         return ttypes.TExecuteStatementResp(
-            status=_OK,
+            status=OK,
             operationHandle=handle,
             directResults=ttypes.TSparkDirectResults(
-                operationStatus=status,
+                operationStatus=operation_status,
                 resultSetMetadata=metadata,
                 resultSet=result_set,
-                closeOperation=None if more else ttypes.TCloseOperationResp(status=_OK),
+                closeOperation=None if more else ttypes.TCloseOperationResp(status=OK),
             ),
         )
-
-    @staticmethod
-    def _status(operation: Operation) -> ttypes.TGetOperationStatusResp:
-        if operation.outcome is None:
-            return ttypes.TGetOperationStatusResp(
-                status=_OK,
-                operationState=ttypes.TOperationState.ERROR_STATE,
-                sqlState=operation.sqlstate,
-                errorMessage=operation.error,
-                displayMessage=operation.error,
-            )
-        return ttypes.TGetOperationStatusResp(
-            status=_OK,
-            operationState=ttypes.TOperationState.FINISHED_STATE,
-            numModifiedRows=operation.outcome.num_modified_rows,
-            hasResultSet=True,
-        )
-
-    @staticmethod
-    def _metadata(outcome: Outcome, options: ResultOptions) -> ttypes.TGetResultSetMetadataResp:
-        payload = arrow_payload(
-            outcome.table, outcome.duck_types, decimals=options.decimals, complex_types=options.complex_types
-        )
-        return ttypes.TGetResultSetMetadataResp(
-            status=_OK,
-            schema=ttypes.TTableSchema(columns=payload.columns),
-            resultFormat=ttypes.TSparkRowSetType.ARROW_BASED_SET,
-            lz4Compressed=False,
-            arrowSchema=payload.schema_bytes,
-            isStagingOperation=False,
-        )
-
-    @staticmethod
-    def _fetch(
-        operation: Operation, options: ResultOptions, max_rows: int
-    ) -> tuple[ttypes.TFetchResultsResp, bool]:
-        if operation.outcome is None:
-            raise ValueError("a failed operation has no results to fetch")
-        table: pa.Table = operation.outcome.table
-        chunk = table.slice(operation.offset, max(1, max_rows))
-        payload = arrow_payload(
-            chunk,
-            operation.outcome.duck_types,
-            decimals=options.decimals,
-            complex_types=options.complex_types,
-        )
-        operation.offset += chunk.num_rows
-        more = operation.offset < table.num_rows
-        batches = [ttypes.TSparkArrowBatch(batch=data, rowCount=rows) for data, rows in payload.batches]
-        result = ttypes.TFetchResultsResp(
-            status=_OK,
-            hasMoreRows=more,
-            results=ttypes.TRowSet(
-                startRowOffset=operation.offset - chunk.num_rows, rows=[], arrowBatches=batches
-            ),
-        )
-        return result, more
 
     # -- operations --------------------------------------------------------------------------
 
@@ -282,7 +200,7 @@ class WarehouseHandler:
             return ttypes.TGetOperationStatusResp(
                 status=_error_status("Invalid OperationHandle", invalid_handle=True)
             )
-        return self._status(operation)
+        return status(operation)
 
     def GetResultSetMetadata(self, req: ttypes.TGetResultSetMetadataReq) -> ttypes.TGetResultSetMetadataResp:
         operation = self._operation(req.operationHandle)
@@ -290,7 +208,7 @@ class WarehouseHandler:
             return ttypes.TGetResultSetMetadataResp(
                 status=_error_status("Invalid OperationHandle", invalid_handle=True)
             )
-        return self._metadata(operation.outcome, operation.options)
+        return result_metadata(operation.outcome, operation.options)
 
     def FetchResults(self, req: ttypes.TFetchResultsReq) -> ttypes.TFetchResultsResp:
         operation = self._operation(req.operationHandle)
@@ -299,18 +217,18 @@ class WarehouseHandler:
                 status=_error_status("Invalid OperationHandle", invalid_handle=True)
             )
         options = operation.options
-        result, _ = self._fetch(operation, options, req.maxRows or 100_000)
+        result, _ = fetch(operation, options, req.maxRows or 100_000)
         if req.includeResultSetMetadata:
-            result.resultSetMetadata = self._metadata(operation.outcome, options)
+            result.resultSetMetadata = result_metadata(operation.outcome, options)
         return result
 
     def CloseOperation(self, req: ttypes.TCloseOperationReq) -> ttypes.TCloseOperationResp:
         with self.lock:
             self.operations.pop(req.operationHandle.operationId.guid, None)
-        return ttypes.TCloseOperationResp(status=_OK)
+        return ttypes.TCloseOperationResp(status=OK)
 
     def CancelOperation(self, req: ttypes.TCancelOperationReq) -> ttypes.TCancelOperationResp:
-        return ttypes.TCancelOperationResp(status=_OK)
+        return ttypes.TCancelOperationResp(status=OK)
 
     def __getattr__(self, name: str) -> Any:
         # Every other TCLIService call (GetCatalogs, GetColumns, ...) answers a clear error
@@ -361,8 +279,8 @@ class _ThriftHTTPHandler(BaseHTTPRequestHandler):
                 TBinaryProtocol.TBinaryProtocol(input_transport),
                 TBinaryProtocol.TBinaryProtocol(output_transport),
             )
-        except InjectedFailure:
-            self._reply(self.server.handler.fail_status, b"injected failure (--fail-rate)", "text/plain")
+        except HTTPErrorReply as error:
+            self._reply(error.status, error.body.encode(), "text/plain")
             return
         except Exception:  # a malformed request must not kill the connection thread silently
             logger.exception("could not process a Thrift request")
@@ -390,11 +308,18 @@ class _ThriftHTTPHandler(BaseHTTPRequestHandler):
         logger.debug("%s %s", self.address_string(), format % args)
 
 
+class Service(Protocol):
+    """What answers the TCLIService calls: a ``WarehouseHandler`` or a wrapper of one (``faults``)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+
 class LocalWarehouseServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], handler: WarehouseHandler) -> None:
+    def __init__(self, address: tuple[str, int], handler: Service) -> None:
         super().__init__(address, _ThriftHTTPHandler)
         self.handler = handler
         self.processor = TCLIService.Processor(handler)

@@ -25,15 +25,12 @@ class StatementStats:
             self.injected_failures = 0
             self.max_parameters = 0
             self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_STATEMENTS)
-            self._pending_kind = threading.local()
 
-    def note_kind(self, kind: str) -> None:
-        """Called by the engine once it knows what kind of statement it is running."""
-        self._pending_kind.kind = kind
-
-    def record(self, *, parameters: int, seconds: float, error: str | None, statement: str) -> None:
-        kind = getattr(self._pending_kind, "kind", None) or statement.strip().split(" ", 1)[0].upper()
-        self._pending_kind.kind = None
+    def record(
+        self, *, kind: str | None, parameters: int, seconds: float, error: str | None, statement: str
+    ) -> None:
+        """Count one statement; ``kind`` is ``None`` when it failed before the engine knew it."""
+        kind = kind or statement.strip().split(" ", 1)[0].upper()
         with self._lock:
             self.total += 1
             self.by_kind[kind] += 1

@@ -145,3 +145,32 @@ def test_many_concurrent_sessions_do_not_collide(own_warehouse: LocalWarehousePr
         counts = list(pool.map(work, range(8)))
     assert counts == [15] * 8
     assert own_warehouse.stats()["errors"] == 0
+
+
+def test_counters_name_the_kind_the_warehouse_ran_even_when_it_fails(
+    own_warehouse: LocalWarehouseProcess,
+) -> None:
+    """A command counts under its own name (DESC is DESCRIBE), a translated statement under its
+    plan's kind (a WITH query is a SELECT), even when it fails once that is known; a statement
+    that fails before (a syntax error) counts under its first word."""
+    with connect(own_warehouse.url) as conn, conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE cat.sch.t (a INT)")
+        own_warehouse.reset_stats()
+        cursor.execute("SELECT a FROM cat.sch.t")
+        cursor.execute("DESC cat.sch.t")
+        with pytest.raises(Exception, match="TABLE_OR_VIEW_NOT_FOUND"):
+            cursor.execute("DESC cat.sch.missing")
+        with pytest.raises(Exception, match="TABLE_OR_VIEW_NOT_FOUND"):
+            cursor.execute("WITH x AS (SELECT 1) SELECT * FROM cat.sch.missing")
+        with pytest.raises(Exception, match="PARSE_SYNTAX_ERROR"):
+            cursor.execute("SELEC 1")
+    stats = own_warehouse.stats()
+    assert stats["by_kind"] == {"SELECT": 2, "DESCRIBE": 2, "SELEC": 1}
+    assert stats["total"] == 5 and stats["errors"] == 3
+    assert [(s["kind"], s["error"] is None) for s in stats["recent"]] == [
+        ("SELECT", True),
+        ("DESCRIBE", True),
+        ("DESCRIBE", False),
+        ("SELECT", False),
+        ("SELEC", False),
+    ]
