@@ -4,6 +4,8 @@ import uuid
 
 from django.db import models
 
+from access.models import ApiClient
+
 
 class ApiLog(models.Model):
     """One failed API request or job: the seed's 15 ``api_log`` columns plus a shipped marker."""
@@ -24,6 +26,11 @@ class ApiLog(models.Model):
     stack_trace = models.TextField(blank=True, default="")
     request_body = models.TextField(blank=True, default="", help_text="Redacted, at most 5,000 characters.")
     user = models.CharField("principal", max_length=255, blank=True, default="")
+    # Who it was, by stable id (the name in ``user`` is what the seed's table holds); NULL for
+    # a request without a valid key. Kept when the client is deleted: the log outlives it.
+    client = models.ForeignKey(
+        ApiClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="client"
+    )
     catalog = models.CharField(max_length=255, blank=True, default="")
     schema = models.CharField(max_length=255, blank=True, default="")
     table_name = models.CharField(max_length=255, blank=True, default="")

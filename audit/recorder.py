@@ -23,6 +23,8 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from rest_framework.request import Empty, Request
 
+from access.models import ApiClient
+
 from .models import ApiLog
 from .redaction import redact_body, redact_text, redact_value
 
@@ -65,6 +67,7 @@ def apilog_record_job_failure(
     schema: str,
     table: str,
     principal: str,
+    client_id: int | None,
     message: str,
     error_class: str | None,
     error_type: str,
@@ -86,6 +89,7 @@ def apilog_record_job_failure(
             "error_message": redact_text(text),
             "request_body": redact_body(payload, limit=REQUEST_BODY_LIMIT),
             "user": principal,
+            "client_id": client_id,
             "catalog": catalog,
             "schema": schema,
             "table_name": table,
@@ -132,6 +136,7 @@ def _request_fields(request: Request | HttpRequest, status_code: int) -> dict[st
         "status_code": status_code,
         "request_body": redact_body(data, _secrets_of(http), REQUEST_BODY_LIMIT) if data is not None else "",
         "user": _principal_of(request),
+        "client_id": _client_id_of(request),
         "catalog": _text(target.get("catalog") or query.get("catalog")),
         "schema": _text(target.get("schema") or query.get("schema")),
         "table_name": _text(target.get("table") or query.get("table")),
@@ -173,6 +178,11 @@ def _principal_of(request: Request | HttpRequest) -> str:
     if user is None or not getattr(user, "is_authenticated", False):
         return ""
     return str(getattr(user, "name", None) or user.get_username())[:255]
+
+
+def _client_id_of(request: Request | HttpRequest) -> int | None:
+    user = getattr(request, "_user", None) if isinstance(request, Request) else request.__dict__.get("user")
+    return user.pk if isinstance(user, ApiClient) else None
 
 
 def _secrets_of(request: HttpRequest) -> list[str]:

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db import models
 
+from access.models import ApiClient
+
 
 class Job(models.Model):
     """One write, update or delete request and its execution state.
@@ -34,8 +36,14 @@ class Job(models.Model):
     # Lower-case catalog.schema.table: Unity Catalog names are case-insensitive.
     table_key = models.CharField(max_length=800, db_index=True, editable=False)
     payload = models.JSONField(help_text="The validated request, rows carrying their record_uuid.")
+    client = models.ForeignKey(
+        ApiClient,
+        on_delete=models.PROTECT,
+        related_name="jobs",
+        help_text="The API client that submitted it.",
+    )
     principal = models.CharField(
-        max_length=255, db_index=True, help_text="The API client that submitted the job."
+        max_length=255, db_index=True, help_text="The client's name when it submitted: written to *_by."
     )
     # NULL, not "", when absent: the unique constraint below only applies to given keys.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
@@ -57,7 +65,7 @@ class Job(models.Model):
         indexes = (models.Index(fields=["table_key", "status", "id"], name="records_job_table_queue"),)
         constraints = (
             models.UniqueConstraint(
-                fields=["principal", "idempotency_key"],
+                fields=["client", "idempotency_key"],
                 condition=models.Q(idempotency_key__isnull=False),
                 name="records_job_idempotency_key",
             ),

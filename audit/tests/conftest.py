@@ -7,33 +7,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import Client
-from rest_framework_api_key.models import APIKey
 
+from access.testing import ApiCaller
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
 
 LOG_CATALOG = "audit_tests"
 
 
-class Caller:
-    """A test client that sends one API key in every request."""
-
-    def __init__(self, name: str) -> None:
-        _, self.key = APIKey.objects.create_key(name=name)
-        self.name = name
-        self.http = Client(headers={"Authorization": f"Api-Key {self.key}"})
-
-    def post(self, path: str, body: Any) -> Any:
-        return self.http.post(path, body, content_type="application/json")
-
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self.http.get(path, params or {})
-
-
 @pytest.fixture
-def alice(db: None) -> Caller:
-    return Caller("alice")
+def alice(db: None) -> ApiCaller:
+    return ApiCaller("alice")
 
 
 @pytest.fixture

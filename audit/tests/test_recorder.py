@@ -10,6 +10,8 @@ import pytest
 from django.db import DatabaseError
 from django.test import Client
 
+from access.models import ApiClient
+from access.testing import ApiCaller
 from audit.models import ApiLog
 from records.api import views as records_views
 from records.jobs.payloads import WritePayload
@@ -17,8 +19,6 @@ from records.jobs.tasks import job_run_task
 from records.models import Job
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
-
-from .conftest import Caller
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def only_log() -> ApiLog:
     return logs[0]
 
 
-def test_a_bad_write_body_is_logged_as_a_warning_with_its_table(alice: Caller) -> None:
+def test_a_bad_write_body_is_logged_as_a_warning_with_its_table(alice: ApiCaller) -> None:
     """A 400 from validation is a WARNING with the body, the principal and the target table."""
     response = alice.post("/api/v1/records/write", {**TARGET, "data": "not a list"})
     assert response.status_code == 400
@@ -66,7 +66,7 @@ def test_a_request_without_a_key_is_logged_as_a_401_without_a_principal() -> Non
     assert log.request_body == ""
 
 
-def test_an_unknown_job_is_logged_as_a_404(alice: Caller) -> None:
+def test_an_unknown_job_is_logged_as_a_404(alice: ApiCaller) -> None:
     """A job id nobody submitted is a 404 WARNING naming the path."""
     job_id = uuid.uuid4()
     response = alice.get(f"/api/v1/jobs/{job_id}")
@@ -77,7 +77,7 @@ def test_an_unknown_job_is_logged_as_a_404(alice: Caller) -> None:
     assert log.error_message
 
 
-def test_an_unknown_url_is_logged_once_by_the_middleware(alice: Caller) -> None:
+def test_an_unknown_url_is_logged_once_by_the_middleware(alice: ApiCaller) -> None:
     """A URL that matches no route never reaches DRF; the middleware records its 404 once."""
     response = alice.get("/api/v1/nowhere", {"catalog": "c1", "table": "t1"})
     assert response.status_code == 404
@@ -93,7 +93,7 @@ def test_an_unknown_url_is_logged_once_by_the_middleware(alice: Caller) -> None:
     assert log.execution_time_ms is not None
 
 
-def test_too_many_rows_is_logged_as_a_413(alice: Caller, settings: Any) -> None:
+def test_too_many_rows_is_logged_as_a_413(alice: ApiCaller, settings: Any) -> None:
     """A 413 for too many rows is a WARNING with the limit in the message."""
     settings.RECORDS_MAX_ROWS_PER_REQUEST = 2
     body = {
@@ -111,7 +111,7 @@ def test_too_many_rows_is_logged_as_a_413(alice: Caller, settings: Any) -> None:
 
 
 def test_a_server_fault_is_logged_as_an_error_with_its_stack_trace(
-    alice: Caller, monkeypatch: pytest.MonkeyPatch, settings: Any
+    alice: ApiCaller, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     """An unhandled exception is a 500 ERROR carrying the exception type and traceback."""
     settings.DEBUG = False
@@ -135,7 +135,7 @@ def test_a_server_fault_is_logged_as_an_error_with_its_stack_trace(
     )
 
 
-def test_a_successful_request_logs_nothing(alice: Caller) -> None:
+def test_a_successful_request_logs_nothing(alice: ApiCaller) -> None:
     """Only failures are logged."""
     response = Client().get("/api/schema/")
     assert response.status_code == 200
@@ -143,7 +143,7 @@ def test_a_successful_request_logs_nothing(alice: Caller) -> None:
 
 
 def test_a_failed_log_write_still_gives_the_client_its_answer(
-    alice: Caller, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    alice: ApiCaller, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """When the INSERT fails the client still gets its 400 body and the failure goes to the process log."""
 
@@ -172,6 +172,7 @@ def test_a_failed_job_is_logged_with_its_operation_and_table(local_warehouse: Lo
         schema=schema,
         table="missing",
         payload=WritePayload(rows=[{"id": 1, "record_uuid": str(uuid.uuid4())}]).to_json(),
+        client=ApiClient.objects.get_or_create(name="alice")[0],
         principal="alice",
     )
     job_run_task.apply(args=(job.pk,))
@@ -182,11 +183,12 @@ def test_a_failed_job_is_logged_with_its_operation_and_table(local_warehouse: Lo
     assert str(job.job_id) in log.error_message and "TABLE_OR_VIEW_NOT_FOUND" in log.error_message
     assert job.error is not None and log.error_type == job.error["type"]
     assert (log.user, log.catalog, log.schema, log.table_name) == ("alice", "audit_jobs", schema, "missing")
+    assert log.client_id == job.client_id
     assert log.execution_time_ms is not None
     client.execute(f"DROP SCHEMA IF EXISTS audit_jobs.{schema} CASCADE")
 
 
-def test_a_body_over_djangos_size_limit_is_logged_once_as_a_413(alice: Caller, settings: Any) -> None:
+def test_a_body_over_djangos_size_limit_is_logged_once_as_a_413(alice: ApiCaller, settings: Any) -> None:
     """Django's RequestDataTooBig is one 413 WARNING row, without the oversized body."""
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = {

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
+from access.testing import ApiCaller
 from audit.models import ApiLog
 from audit.redaction import REDACTED, redact_body, redact_text
 from audit.shipping import apilog_ship
 from warehouse.client import get_client
 
-from .conftest import LOG_CATALOG, Caller
+from .conftest import LOG_CATALOG
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_request_bodies_are_truncated_at_5000_characters() -> None:
 
 
 def test_keys_and_tokens_in_a_request_never_reach_any_column_or_the_warehouse(
-    alice: Caller, log_schema: str
+    alice: ApiCaller, log_schema: str
 ) -> None:
     """The Authorization key, "token"/"api_key" fields and a Bearer value are absent from every column."""
     body = {

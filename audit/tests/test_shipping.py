@@ -10,6 +10,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from access.models import ApiClient
+from access.testing import ApiCaller
 from audit.models import ApiLog
 from audit.shipping import apilog_purge, apilog_ship
 from records.api import views as records_views
@@ -19,14 +21,14 @@ from records.models import Job
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
 
-from .conftest import LOG_CATALOG, Caller
+from .conftest import LOG_CATALOG
 
 pytestmark = pytest.mark.django_db
 
 TARGET = {"catalog": "audit_cat", "schema": "audit_schema", "table": "wells"}
 
 
-def produce_errors(alice: Caller, monkeypatch: pytest.MonkeyPatch) -> None:
+def produce_errors(alice: ApiCaller, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two 500s on the read endpoint, a 400 on write, a 401 and a 404."""
 
     def broken(**kwargs: Any) -> Any:
@@ -46,7 +48,7 @@ def warehouse_rows(schema: str) -> list[dict[str, Any]]:
 
 
 def test_shipped_rows_land_in_the_warehouse_with_every_column(
-    alice: Caller, log_schema: str, monkeypatch: pytest.MonkeyPatch
+    alice: ApiCaller, log_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every local row lands in api_log once, with the same 15 columns, and is marked shipped."""
     produce_errors(alice, monkeypatch)
@@ -68,7 +70,7 @@ def test_shipped_rows_land_in_the_warehouse_with_every_column(
 
 
 def test_the_seeds_example_queries_answer_from_the_shipped_log(
-    alice: Caller, log_schema: str, monkeypatch: pytest.MonkeyPatch
+    alice: ApiCaller, log_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The README's "recent errors" and "errors by endpoint" queries run on the shipped table."""
     produce_errors(alice, monkeypatch)
@@ -91,7 +93,7 @@ def test_the_seeds_example_queries_answer_from_the_shipped_log(
 
 
 def test_rows_wait_while_the_warehouse_is_down_and_ship_exactly_once_after(
-    alice: Caller, log_schema: str, monkeypatch: pytest.MonkeyPatch, local_warehouse: LocalWarehouseProcess
+    alice: ApiCaller, log_schema: str, monkeypatch: pytest.MonkeyPatch, local_warehouse: LocalWarehouseProcess
 ) -> None:
     """With the warehouse stopped nothing ships and nothing crashes; once back, every row lands once."""
     local_warehouse.stop()
@@ -112,7 +114,7 @@ def test_rows_wait_while_the_warehouse_is_down_and_ship_exactly_once_after(
 
 
 def test_a_batch_shipped_twice_lands_once(
-    alice: Caller, log_schema: str, monkeypatch: pytest.MonkeyPatch
+    alice: ApiCaller, log_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A crash after the warehouse write but before the mark cannot duplicate rows (MERGE on log_id)."""
     produce_errors(alice, monkeypatch)
@@ -123,7 +125,7 @@ def test_a_batch_shipped_twice_lands_once(
 
 
 def test_nothing_ships_when_databricks_logging_is_disabled(
-    alice: Caller, log_schema: str, monkeypatch: pytest.MonkeyPatch, settings: Any
+    alice: ApiCaller, log_schema: str, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     """DATABRICKS_LOGGING_ENABLED=false keeps rows local and touches no warehouse table."""
     settings.DATABRICKS_LOGGING_ENABLED = False
@@ -145,7 +147,7 @@ def test_retention_deletes_only_old_shipped_rows() -> None:
     assert sorted(ApiLog.objects.values_list("endpoint", flat=True)) == ["new-shipped", "old-unshipped"]
 
 
-def test_a_413_and_a_failed_job_are_shipped_too(alice: Caller, log_schema: str, settings: Any) -> None:
+def test_a_413_and_a_failed_job_are_shipped_too(alice: ApiCaller, log_schema: str, settings: Any) -> None:
     """The 413 of an oversized write and the ERROR row of a failed job reach the warehouse api_log."""
     settings.RECORDS_MAX_ROWS_PER_REQUEST = 1
     assert alice.post("/api/v1/records/write", {**TARGET, "data": [{"a": 1}, {"a": 2}]}).status_code == 413
@@ -157,6 +159,7 @@ def test_a_413_and_a_failed_job_are_shipped_too(alice: Caller, log_schema: str, 
         payload=UpdatePayload(
             method="filters", filters=[{"column": "a", "op": "=", "value": 1}], updates={"a": 2}
         ).to_json(),
+        client=ApiClient.objects.get_or_create(name="alice")[0],
         principal="alice",
     )
     job_run_task.apply(args=(job.pk,))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -14,7 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..authentication import ApiKeyAuthentication
+from access.authentication import ApiKeyAuthentication
+from access.models import ApiClient
+
 from ..jobs.selectors import jobs_of
 from ..jobs.submit import records_submit
 from ..models import Job
@@ -32,12 +34,14 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 
 
 class ApiKeyView(APIView):
+    """The base of every records endpoint: the caller is the API key's client."""
+
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsAuthenticated]
 
     @property
-    def principal(self) -> str:
-        return str(self.request.user.name)  # type: ignore[union-attr]
+    def client(self) -> ApiClient:
+        return cast(ApiClient, self.request.user)
 
 
 class JobSubmitView(ApiKeyView):
@@ -54,7 +58,7 @@ class JobSubmitView(ApiKeyView):
         job, _ = records_submit(
             operation=self.operation,
             data=serializer.validated_data,
-            principal=self.principal,
+            client=self.client,
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
         if wait:
@@ -127,7 +131,7 @@ class JobListView(ApiKeyView, generics.ListAPIView):
 
     def get_queryset(self) -> Any:
         return jobs_of(
-            principal=self.principal,
+            client=self.client,
             status=self.request.query_params.get("status"),
             operation=self.request.query_params.get("operation"),
             table=self.request.query_params.get("table"),
@@ -138,5 +142,5 @@ class JobDetailView(ApiKeyView):
     @extend_schema(responses={200: JobSerializer})
     def get(self, request: Request, job_id: str) -> HttpResponseBase:
         """One of the caller's jobs; another client's job is a 404."""
-        job = get_object_or_404(Job, job_id=job_id, principal=self.principal)
+        job = get_object_or_404(Job, job_id=job_id, client=self.client)
         return Response(JobSerializer(job).data)

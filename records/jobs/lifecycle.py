@@ -70,6 +70,7 @@ def job_fail(job: Job, failure: JobFailed) -> None:
         schema=job.schema,
         table=job.table,
         principal=job.principal,
+        client_id=job.client_id,
         message=failure.message,
         error_class=failure.error_class,
         error_type=failure.error_type,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from access.models import ApiClient
+
 from ..models import Job
 
 
-def jobs_of(*, principal: str, status: str | None, operation: str | None, table: str | None) -> QuerySet[Job]:
-    """The caller's jobs, newest first, optionally filtered."""
-    jobs = Job.objects.filter(principal=principal).order_by("-id")
+def jobs_of(
+    *, client: ApiClient, status: str | None, operation: str | None, table: str | None
+) -> QuerySet[Job]:
+    """The client's jobs, newest first, optionally filtered."""
+    jobs = Job.objects.filter(client=client).order_by("-id")
     if status:
         jobs = jobs.filter(status=status)
     if operation:

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from access.models import ApiClient
 from common.errors import ApiError
 from warehouse.sql import TableName
 
@@ -38,7 +39,7 @@ class IdempotencyConflict(ApiError):
 
 
 def records_submit(
-    *, operation: str, data: dict[str, Any], principal: str, idempotency_key: str | None
+    *, operation: str, data: dict[str, Any], client: ApiClient, idempotency_key: str | None
 ) -> tuple[Job, bool]:
     """Check ``data`` (a serializer's ``validated_data``) against its table and store the job."""
     table = TableName(data["catalog"], data["schema"], data["table"])
@@ -53,7 +54,7 @@ def records_submit(
         operation=operation,
         table=table,
         payload=payload,
-        principal=principal,
+        client=client,
         idempotency_key=idempotency_key,
         fingerprint=fingerprint,
     )
@@ -122,20 +123,21 @@ def job_submit(
     operation: str,
     table: TableName,
     payload: Payload,
-    principal: str,
+    client: ApiClient,
     idempotency_key: str | None = None,
     fingerprint: str = "",
 ) -> tuple[Job, bool]:
     """Store a queued job and publish it once the transaction commits; ``(job, created)``.
 
-    The same ``idempotency_key`` with the same request returns the existing job; with a
+    The job's ``principal`` (written to ``*_by``) is the client's name at submit time. The
+    same ``idempotency_key`` with the same request returns the client's existing job; with a
     different request it is a 409.
     """
     stored = payload.to_json()
     if idempotency_key and not fingerprint:
         fingerprint = request_fingerprint(operation, stored)
     if idempotency_key:
-        existing = Job.objects.filter(principal=principal, idempotency_key=idempotency_key).first()
+        existing = Job.objects.filter(client=client, idempotency_key=idempotency_key).first()
         if existing is not None:
             return _same_request(existing, fingerprint), False
     try:
@@ -146,16 +148,17 @@ def job_submit(
                 schema=table.schema,
                 table=table.table,
                 payload=stored,
-                principal=principal,
+                client=client,
+                principal=client.name,
                 idempotency_key=idempotency_key or None,
                 request_hash=fingerprint,
             )
             transaction.on_commit(lambda: job_publish(job.pk))
     except IntegrityError:
         # Two requests raced with one Idempotency-Key: the other one stored its job first.
-        existing = Job.objects.get(principal=principal, idempotency_key=idempotency_key)
+        existing = Job.objects.get(client=client, idempotency_key=idempotency_key)
         return _same_request(existing, fingerprint), False
-    logger.info("job %s queued: %s %s by %s", job.job_id, operation, table, principal)
+    logger.info("job %s queued: %s %s by %s", job.job_id, operation, table, client.name)
     return job, True
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from rest_framework_api_key.models import APIKey
 
+from access.testing import ApiCaller
 from records.jobs.queue import job_publish
 from records.models import Job
 from records.tests.seed import WELLS_DEFINITION
@@ -39,35 +39,14 @@ def well(i: int, **overrides: Any) -> dict[str, Any]:
     return {**row, **overrides}
 
 
-class Api:
-    """A test client that speaks for one API client (its key in every request)."""
-
-    def __init__(self, name: str) -> None:
-        _, self.key = APIKey.objects.create_key(name=name)
-        self.name = name
-        self.http = Client(headers={"Authorization": f"Api-Key {self.key}"})
-
-    def post(self, path: str, body: Any, **extra: Any) -> Any:
-        return self.http.post(path, body, content_type="application/json", **extra)
-
-    def put(self, path: str, body: Any, **extra: Any) -> Any:
-        return self.http.put(path, body, content_type="application/json", **extra)
-
-    def delete(self, path: str, body: Any, **extra: Any) -> Any:
-        return self.http.delete(path, body, content_type="application/json", **extra)
-
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self.http.get(path, params or {})
+@pytest.fixture
+def alice(local_warehouse: LocalWarehouseProcess) -> ApiCaller:
+    return ApiCaller("alice")
 
 
 @pytest.fixture
-def alice(local_warehouse: LocalWarehouseProcess) -> Api:
-    return Api("alice")
-
-
-@pytest.fixture
-def bob() -> Api:
-    return Api("bob")
+def bob() -> ApiCaller:
+    return ApiCaller("bob")
 
 
 @pytest.fixture
@@ -86,7 +65,7 @@ def target(schema: str, table: str = "wells") -> dict[str, str]:
     return {"catalog": CATALOG, "schema": schema, "table": table}
 
 
-def write_wells(api: Api, schema: str, rows: list[dict[str, Any]], wait: int = 20) -> Any:
+def write_wells(api: ApiCaller, schema: str, rows: list[dict[str, Any]], wait: int = 20) -> Any:
     body = {**target(schema), "auto_create": True, "schema_definition": WELLS_DEFINITION, "data": rows}
     return api.post(f"/api/v1/records/write?wait={wait}", body)
 
@@ -95,7 +74,7 @@ def warehouse_rows(schema: str, order: str = "api10") -> list[dict[str, Any]]:
     return get_client().execute(f"SELECT * FROM {CATALOG}.{schema}.wells ORDER BY {order}").as_dicts()
 
 
-def test_write_answers_202_with_a_job_and_location(alice: Api, schema: str) -> None:
+def test_write_answers_202_with_a_job_and_location(alice: ApiCaller, schema: str) -> None:
     """Without wait, a write is a 202 naming the job; the job then succeeds with the seed's result."""
     body = {**target(schema), "auto_create": True, "schema_definition": WELLS_DEFINITION, "data": [well(0)]}
     response = alice.post("/api/v1/records/write", body)
@@ -119,7 +98,7 @@ def test_write_answers_202_with_a_job_and_location(alice: Api, schema: str) -> N
     }
 
 
-def test_seed_write_lands_rows_with_audit_columns(alice: Api, schema: str) -> None:
+def test_seed_write_lands_rows_with_audit_columns(alice: ApiCaller, schema: str) -> None:
     """The seed's write example creates the table and lands the row with all 8 audit columns set."""
     response = write_wells(alice, schema, [well(0), well(1)])
     assert response.status_code == 201, response.json()
@@ -145,7 +124,7 @@ def test_seed_write_lands_rows_with_audit_columns(alice: Api, schema: str) -> No
     }
 
 
-def test_update_scenarios_of_the_seed(alice: Api, schema: str) -> None:
+def test_update_scenarios_of_the_seed(alice: ApiCaller, schema: str) -> None:
     """key_value, key_values, bulk_updates and filters update the right rows and report not_found."""
     assert write_wells(alice, schema, [well(i) for i in range(3)]).status_code == 201
     base = {**target(schema), "key_column": "api10"}
@@ -193,7 +172,7 @@ def test_update_scenarios_of_the_seed(alice: Api, schema: str) -> None:
     assert rows[4201234569]["compldate"] == "05/15/2024" and rows[4201234569]["oileur"] == 125002.5
 
 
-def test_delete_scenarios_soft_and_hard(alice: Api, schema: str) -> None:
+def test_delete_scenarios_soft_and_hard(alice: ApiCaller, schema: str) -> None:
     """Soft deletes mark rows (and reads hide them); hard deletes remove them; not_found is reported."""
     assert write_wells(alice, schema, [well(i) for i in range(4)]).status_code == 201
     soft = alice.delete(
@@ -228,7 +207,7 @@ def test_delete_scenarios_soft_and_hard(alice: Api, schema: str) -> None:
     ]
 
 
-def test_jobs_on_one_table_take_effect_in_submission_order(alice: Api, schema: str) -> None:
+def test_jobs_on_one_table_take_effect_in_submission_order(alice: ApiCaller, schema: str) -> None:
     """A write, an update and a delete submitted back to back end in that order's state."""
     assert write_wells(alice, schema, [well(0)]).status_code == 201
     base = {**target(schema), "key_column": "api10"}
@@ -251,7 +230,7 @@ def test_jobs_on_one_table_take_effect_in_submission_order(alice: Api, schema: s
     assert all(a.finished_at <= b.started_at for a, b in itertools.pairwise(jobs))  # type: ignore[operator]
 
 
-def test_a_job_delivered_twice_lands_once(alice: Api, schema: str) -> None:
+def test_a_job_delivered_twice_lands_once(alice: ApiCaller, schema: str) -> None:
     """Publishing a finished write again, or running it again after a crash mid-way, adds no rows."""
     response = write_wells(alice, schema, [well(i) for i in range(5)])
     job = Job.objects.get(job_id=response.json()["job_id"])
@@ -270,7 +249,7 @@ def test_a_job_delivered_twice_lands_once(alice: Api, schema: str) -> None:
 
 
 def test_fifty_thousand_rows_go_in_a_handful_of_statements(
-    alice: Api, schema: str, local_warehouse: LocalWarehouseProcess
+    alice: ApiCaller, schema: str, local_warehouse: LocalWarehouseProcess
 ) -> None:
     """50,000 rows x 9 columns in one request: every statement under 256 parameters, few statements."""
     local_warehouse.reset_stats()
@@ -305,7 +284,7 @@ def test_requests_need_an_api_key(local_warehouse: LocalWarehouseProcess) -> Non
     assert Job.objects.count() == 0
 
 
-def test_clients_see_only_their_own_jobs(alice: Api, bob: Api, schema: str) -> None:
+def test_clients_see_only_their_own_jobs(alice: ApiCaller, bob: ApiCaller, schema: str) -> None:
     """Bob gets a 404 for Alice's job and an empty job list."""
     response = write_wells(alice, schema, [well(0)])
     job_id = response.json()["job_id"]
@@ -315,7 +294,7 @@ def test_clients_see_only_their_own_jobs(alice: Api, bob: Api, schema: str) -> N
     assert [j["job_id"] for j in mine] == [job_id]
 
 
-def test_idempotency_key_returns_the_same_job(alice: Api, schema: str) -> None:
+def test_idempotency_key_returns_the_same_job(alice: ApiCaller, schema: str) -> None:
     """The same Idempotency-Key and body give the same job; a different body is a 409."""
     body = {**target(schema), "auto_create": True, "schema_definition": WELLS_DEFINITION, "data": [well(0)]}
     first = alice.post("/api/v1/records/write", body, headers={"Idempotency-Key": "k1"})
@@ -329,7 +308,7 @@ def test_idempotency_key_returns_the_same_job(alice: Api, schema: str) -> None:
 
 
 def test_bad_requests_store_and_write_nothing(
-    alice: Api, schema: str, local_warehouse: LocalWarehouseProcess
+    alice: ApiCaller, schema: str, local_warehouse: LocalWarehouseProcess
 ) -> None:
     """Invalid bodies are 400/404/413 in the error format, with no job and no warehouse write."""
     assert write_wells(alice, schema, [well(0)]).status_code == 201
@@ -381,7 +360,7 @@ def test_bad_requests_store_and_write_nothing(
     assert len(warehouse_rows(schema)) == 1
 
 
-def test_too_many_rows_is_413(alice: Api, schema: str, settings: Any) -> None:
+def test_too_many_rows_is_413(alice: ApiCaller, schema: str, settings: Any) -> None:
     """More rows than RECORDS_MAX_ROWS_PER_REQUEST is a 413 and stores nothing."""
     settings.RECORDS_MAX_ROWS_PER_REQUEST = 3
     body = {
@@ -395,7 +374,7 @@ def test_too_many_rows_is_413(alice: Api, schema: str, settings: Any) -> None:
     assert Job.objects.count() == 0
 
 
-def test_body_over_the_size_limit_is_413(alice: Api, schema: str, settings: Any) -> None:
+def test_body_over_the_size_limit_is_413(alice: ApiCaller, schema: str, settings: Any) -> None:
     """A body larger than RECORDS_MAX_BODY_BYTES is a 413 in the error format."""
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = {
@@ -409,7 +388,7 @@ def test_body_over_the_size_limit_is_413(alice: Api, schema: str, settings: Any)
     assert Job.objects.count() == 0
 
 
-def test_seed_read_example_with_filters(alice: Api, schema: str) -> None:
+def test_seed_read_example_with_filters(alice: ApiCaller, schema: str) -> None:
     """The seed's read request (columns, limit/offset, a > filter and a like filter) returns the matching rows."""
     rows = [
         well(0, oileur=125000.5, spuddate="01/15/2024"),
@@ -446,7 +425,7 @@ def test_seed_read_example_with_filters(alice: Api, schema: str) -> None:
     }
 
 
-def test_filters_and_columns_are_checked_against_the_table(alice: Api, schema: str) -> None:
+def test_filters_and_columns_are_checked_against_the_table(alice: ApiCaller, schema: str) -> None:
     """A filter value of the wrong type or an unknown column is a 400, before any SQL runs."""
     assert write_wells(alice, schema, [well(0)]).status_code == 201
     bad_value = alice.get(
@@ -467,7 +446,7 @@ def test_filters_and_columns_are_checked_against_the_table(alice: Api, schema: s
     assert Job.objects.filter(operation="update").count() == 0
 
 
-def test_more_filters_and_updates_than_a_statement_can_carry_is_400(alice: Api, schema: str) -> None:
+def test_more_filters_and_updates_than_a_statement_can_carry_is_400(alice: ApiCaller, schema: str) -> None:
     """201 filters would need more than 256 parameters: a 400 before any job exists."""
     assert write_wells(alice, schema, [well(0)]).status_code == 201
     filters = [{"column": "api10", "op": "!=", "value": i} for i in range(201)]
@@ -480,7 +459,7 @@ def test_more_filters_and_updates_than_a_statement_can_carry_is_400(alice: Api, 
     assert Job.objects.filter(operation="update").count() == 0
 
 
-def test_a_write_the_warehouse_rejects_fails_with_its_message(alice: Api, schema: str) -> None:
+def test_a_write_the_warehouse_rejects_fails_with_its_message(alice: ApiCaller, schema: str) -> None:
     """A NOT NULL violation only the warehouse sees fails the job; ?wait answers 200 with the error."""
     get_client().execute(
         f"CREATE TABLE {CATALOG}.{schema}.strict (id BIGINT NOT NULL, note STRING, record_uuid STRING, "

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
-from rest_framework_api_key.models import APIKey
 
+from access.models import ApiClient
 from records.jobs import lifecycle
 from records.jobs.errors import JobFailed
 from records.jobs.payloads import WritePayload
@@ -54,6 +51,7 @@ def unpublished_write(schema: str, rows: list[dict[str, Any]], **fields: Any) ->
         schema=schema,
         table="t",
         payload=payload,
+        client=ApiClient.objects.get_or_create(name="alice")[0],
         principal="alice",
         **fields,
     )
@@ -168,20 +166,3 @@ def test_admin_lists_jobs_and_requeues_failed_ones(table: str) -> None:
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED and job.error is None
-
-
-def test_createapiclient_prints_a_working_key_once(tmp_path: Path) -> None:
-    """The command creates a client, prints its key, saves it on request, and refuses a duplicate."""
-    out = io.StringIO()
-    call_command("createapiclient", "etl-nightly", "--quiet", "--save-key", str(tmp_path / "key"), stdout=out)
-    key = out.getvalue().strip()
-    assert APIKey.objects.get_from_key(key).name == "etl-nightly"
-    assert (tmp_path / "key").read_text().strip() == key
-    assert Client(headers={"Authorization": f"Api-Key {key}"}).get("/api/v1/jobs").status_code == 200
-    again = io.StringIO()
-    call_command("createapiclient", "etl-nightly", "--if-missing", stdout=again)
-    assert again.getvalue() == ""
-    from django.core.management.base import CommandError
-
-    with pytest.raises(CommandError):
-        call_command("createapiclient", "etl-nightly")
