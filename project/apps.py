@@ -10,6 +10,8 @@ class ProjectConfig(AppConfig):
     verbose_name = "Project"
 
     def ready(self) -> None:
+        # In ready(), as Django prescribes: start-up touches the database and the warehouse
+        # client, which must not be imported while the app registry is still loading.
         from project import startup
 
         startup.prepare_local_folders()

@@ -7,7 +7,7 @@ from typing import Any, cast
 from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -33,9 +33,9 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
+# The base of every records endpoint: the caller is the API key's client. (A comment, not a
+# docstring: drf-spectacular would show a docstring as the description of every endpoint.)
 class ApiKeyView(APIView):
-    """The base of every records endpoint: the caller is the API key's client."""
-
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsAuthenticated]
 
@@ -79,42 +79,56 @@ class JobSubmitView(ApiKeyView):
         }
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
 
-
-class RecordsWriteView(JobSubmitView):
-    operation = Job.Operation.WRITE
-    serializer_class = WriteSerializer
-    finished_status = status.HTTP_201_CREATED
-
-    @extend_schema(
-        request=WriteSerializer, parameters=[WAIT_PARAMETER, IDEMPOTENCY_PARAMETER], responses={202: dict}
-    )
+    # One handler for the one method each subclass allows (``http_method_names``).
     def post(self, request: Request) -> Response:
-        """Insert rows (optionally creating the table): a job."""
         return self.submit(request)
 
+    put = delete = post
 
-class RecordsUpdateView(JobSubmitView):
-    operation = Job.Operation.UPDATE
-    serializer_class = UpdateSerializer
 
-    @extend_schema(
-        request=UpdateSerializer, parameters=[WAIT_PARAMETER, IDEMPOTENCY_PARAMETER], responses={202: dict}
+def _submit_view(
+    operation: str, method: str, serializer: type[Any], description: str, finished_status: int = 200
+) -> type[JobSubmitView]:
+    """The submit endpoint of ``operation``: one HTTP ``method``, documented for OpenAPI."""
+    view = type(
+        f"Records{operation.title()}View",
+        (JobSubmitView,),
+        {
+            "__module__": __name__,
+            "http_method_names": [method, "options"],
+            "operation": operation,
+            "serializer_class": serializer,
+            "finished_status": finished_status,
+        },
     )
-    def put(self, request: Request) -> Response:
-        """Update rows by key, keys, bulk per-key updates or filters: a job."""
-        return self.submit(request)
-
-
-class RecordsDeleteView(JobSubmitView):
-    operation = Job.Operation.DELETE
-    serializer_class = DeleteSerializer
-
-    @extend_schema(
-        request=DeleteSerializer, parameters=[WAIT_PARAMETER, IDEMPOTENCY_PARAMETER], responses={202: dict}
+    schema = extend_schema(
+        request=serializer,
+        parameters=[WAIT_PARAMETER, IDEMPOTENCY_PARAMETER],
+        responses={202: dict},
+        description=description,
     )
-    def delete(self, request: Request) -> Response:
-        """Soft- or hard-delete rows by key, keys or filters: a job."""
-        return self.submit(request)
+    return cast(type[JobSubmitView], extend_schema_view(**{method: schema})(view))
+
+
+RecordsWriteView = _submit_view(
+    Job.Operation.WRITE,
+    "post",
+    WriteSerializer,
+    "Insert rows (optionally creating the table): a job.",
+    finished_status=status.HTTP_201_CREATED,
+)
+RecordsUpdateView = _submit_view(
+    Job.Operation.UPDATE,
+    "put",
+    UpdateSerializer,
+    "Update rows by key, keys, bulk per-key updates or filters: a job.",
+)
+RecordsDeleteView = _submit_view(
+    Job.Operation.DELETE,
+    "delete",
+    DeleteSerializer,
+    "Soft- or hard-delete rows by key, keys or filters: a job.",
+)
 
 
 class RecordsReadView(ApiKeyView):

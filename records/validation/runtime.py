@@ -195,21 +195,12 @@ def _fold_row(index: int, row: dict[Any, Any], by_lower: Mapping[str, str]) -> d
     return folded
 
 
-# The names generated code may use, and nothing else.
+_HELPERS = (_fold, _fold_row, got_type, _got_value, _got_length, _date, _timestamp, _timestamp_ntz, _base64)
+_KEY_HELPERS = (_int_key, _number_key, _bool_key, _key_text)
+
+# The names generated code may use, and nothing else: each helper as ``_<its name>``.
 RUNTIME: dict[str, Any] = {
     "_BAD": _BAD,
     "_Invalid": InvalidValue,
-    "_fold": _fold,
-    "_fold_row": _fold_row,
-    "_got_type": got_type,
-    "_got_value": _got_value,
-    "_got_length": _got_length,
-    "_date": _date,
-    "_timestamp": _timestamp,
-    "_timestamp_ntz": _timestamp_ntz,
-    "_base64": _base64,
-    "_int_key": _int_key,
-    "_number_key": _number_key,
-    "_bool_key": _bool_key,
-    "_key_text": _key_text,
+    **{"_" + helper.__name__.lstrip("_"): helper for helper in (*_HELPERS, *_KEY_HELPERS)},
 }

@@ -17,6 +17,8 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 
+from warehouse.sql import TableName
+
 from .errors import LocalWarehouseError, UnsupportedStatement
 from .types import declared_length, duckdb_type, json_structure, parse_type
 
@@ -49,11 +51,8 @@ class Binding:
     argument: int | None = None
 
 
-@dataclass(frozen=True)
-class TableRef:
-    catalog: str
-    schema: str
-    table: str
+class TableRef(TableName):
+    """A table as the local warehouse's messages name it: each part backticked, as Databricks does."""
 
     def __str__(self) -> str:
         return f"`{self.catalog}`.`{self.schema}`.`{self.table}`"
