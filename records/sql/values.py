@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from warehouse.sql import FAILFAST, json_rows, quote_identifier, struct_type, to_json
+from warehouse.sql import FAILFAST, IDENTIFIER_PATTERN, json_rows, quote_identifier, struct_type, to_json
 
 from ..tables import Column, is_audit_column
 
@@ -30,7 +30,7 @@ STRING_TYPES = frozenset({"STRING", "VARCHAR", "CHAR"})
 COMPLEX_TYPES = frozenset({"ARRAY", "MAP", "STRUCT"})
 
 # A type name: words, numbers, backticked struct field names and <>(),: punctuation only.
-_TYPE_TOKENS = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*|\d+|`[^`'\\\r\n]+`|[<>(),:]|[ ]+)+")
+_TYPE_TOKENS = re.compile(rf"(?:{IDENTIFIER_PATTERN}|\d+|`[^`'\\\r\n]+`|[<>(),:]|[ ]+)+")
 
 ColumnsArg = Mapping[str, Column] | Iterable[Column]
 

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 
 from common.errors import ApiError
-from warehouse.sql import IDENTIFIER
+from warehouse.sql import IDENTIFIER, IDENTIFIER_PATTERN
 
 
 class InvalidDataType(ApiError):
@@ -84,7 +84,7 @@ class _TypeSyntaxError(Exception):
         self.unknown = unknown
 
 
-_TOKEN = re.compile(r"\s*(?:`((?:[^`]|``)+)`|([A-Za-z_][A-Za-z0-9_]*)|([0-9]+)|([<>(),:]))")
+_TOKEN = re.compile(rf"\s*(?:`((?:[^`]|``)+)`|({IDENTIFIER_PATTERN})|([0-9]+)|([<>(),:]))")
 
 
 class _TypeParser:
