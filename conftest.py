@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from pytest_django import Settings
 
+from warehouse.client import WarehouseClient
 from warehouse.local.testing import LocalWarehouseProcess
 
 ROOT = Path(__file__).resolve().parent
@@ -60,6 +62,17 @@ def local_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalW
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def warehouse_client(local_warehouse: LocalWarehouseProcess, settings: Settings) -> Iterator[WarehouseClient]:
+    """A client of its own on the session's local warehouse, without connector retries."""
+    settings.LOCAL_WAREHOUSE_URL = local_warehouse.url
+    settings.DATABRICKS_WAREHOUSE_ID = ""
+    settings.WAREHOUSE_CONNECTOR_RETRIES = 1
+    client = WarehouseClient()
+    yield client
+    client.reset()
 
 
 def _database_url(database: dict[str, Any]) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from access.testing import ApiCaller
-from warehouse.client import get_client
+from records.testing import warehouse_schema
 from warehouse.local.testing import LocalWarehouseProcess
 
 LOG_CATALOG = "audit_tests"
@@ -23,13 +22,8 @@ def alice(db: None) -> ApiCaller:
 @pytest.fixture
 def log_schema(local_warehouse: LocalWarehouseProcess, settings: Any) -> Iterator[str]:
     """A fresh ``audit_tests.<schema>`` that the shipping task writes ``api_log`` into."""
-    schema = f"log_{uuid.uuid4().hex[:10]}"
-    client = get_client()
-    client.reset()
-    client.execute(f"CREATE CATALOG IF NOT EXISTS {LOG_CATALOG}")
-    client.execute(f"CREATE SCHEMA {LOG_CATALOG}.{schema}")
-    settings.DATABRICKS_LOGGING_ENABLED = True
-    settings.DATABRICKS_LOG_CATALOG = LOG_CATALOG
-    settings.DATABRICKS_LOG_SCHEMA = schema
-    yield schema
-    client.execute(f"DROP SCHEMA IF EXISTS {LOG_CATALOG}.{schema} CASCADE")
+    with warehouse_schema(LOG_CATALOG, prefix="log_") as schema:
+        settings.DATABRICKS_LOGGING_ENABLED = True
+        settings.DATABRICKS_LOG_CATALOG = LOG_CATALOG
+        settings.DATABRICKS_LOG_SCHEMA = schema
+        yield schema

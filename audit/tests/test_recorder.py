@@ -10,15 +10,14 @@ import pytest
 from django.db import DatabaseError
 from django.test import Client
 
-from access.models import ApiClient
 from access.testing import ApiCaller
 from audit.models import ApiLog
 from records.api import views as records_views
-from records.jobs.payloads import WritePayload
 from records.jobs.tasks import job_run_task
 from records.models import Job
-from warehouse.client import get_client
+from records.testing import unpublished_write, warehouse_schema
 from warehouse.local.testing import LocalWarehouseProcess
+from warehouse.sql import TableName
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +30,20 @@ def only_log() -> ApiLog:
     logs = list(ApiLog.objects.all())
     assert len(logs) == 1, logs
     return logs[0]
+
+
+def log_of_a_refused_write(api: ApiCaller, count: int) -> ApiLog:
+    """The one row recorded for a write of ``count`` rows (ids 0, 1...) to TARGET, created from
+    DEFINITION if need be, that is refused with a 413."""
+    body = {
+        **TARGET,
+        "auto_create": True,
+        "schema_definition": DEFINITION,
+        "data": [{"id": i} for i in range(count)],
+    }
+    response = api.post("/api/v1/records/write", body)
+    assert response.status_code == 413
+    return only_log()
 
 
 def test_a_bad_write_body_is_logged_as_a_warning_with_its_table(alice: ApiCaller) -> None:
@@ -96,15 +109,7 @@ def test_an_unknown_url_is_logged_once_by_the_middleware(alice: ApiCaller) -> No
 def test_too_many_rows_is_logged_as_a_413(alice: ApiCaller, settings: Any) -> None:
     """A 413 for too many rows is a WARNING with the limit in the message."""
     settings.RECORDS_MAX_ROWS_PER_REQUEST = 2
-    body = {
-        **TARGET,
-        "auto_create": True,
-        "schema_definition": DEFINITION,
-        "data": [{"id": i} for i in range(3)],
-    }
-    response = alice.post("/api/v1/records/write", body)
-    assert response.status_code == 413
-    log = only_log()
+    log = log_of_a_refused_write(alice, 3)
     assert (log.level, log.status_code, log.error_type) == ("WARNING", 413, "ApiError")
     assert "Too many rows" in log.error_message and '"max_rows": 2' in log.error_message
     assert log.table_name == "wells" and log.user == "alice"
@@ -161,44 +166,28 @@ def test_a_failed_log_write_still_gives_the_client_its_answer(
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_job_is_logged_with_its_operation_and_table(local_warehouse: LocalWarehouseProcess) -> None:
     """A job failing on a permanent warehouse error is an ERROR row: endpoint = operation, method JOB."""
-    schema = f"s_{uuid.uuid4().hex[:10]}"
-    client = get_client()
-    client.reset()
-    client.execute("CREATE CATALOG IF NOT EXISTS audit_jobs")
-    client.execute(f"CREATE SCHEMA audit_jobs.{schema}")
-    job = Job.objects.create(
-        operation=Job.Operation.WRITE,
-        catalog="audit_jobs",
-        schema=schema,
-        table="missing",
-        payload=WritePayload(rows=[{"id": 1, "record_uuid": str(uuid.uuid4())}]).to_json(),
-        client=ApiClient.objects.get_or_create(name="alice")[0],
-        principal="alice",
-    )
-    job_run_task.apply(args=(job.pk,))
-    job.refresh_from_db()
-    assert job.status == Job.Status.FAILED
-    log = only_log()
-    assert (log.level, log.status_code, log.method, log.endpoint) == ("ERROR", 500, "JOB", "write")
-    assert str(job.job_id) in log.error_message and "TABLE_OR_VIEW_NOT_FOUND" in log.error_message
-    assert job.error is not None and log.error_type == job.error["type"]
-    assert (log.user, log.catalog, log.schema, log.table_name) == ("alice", "audit_jobs", schema, "missing")
-    assert log.client_id == job.client_id
-    assert log.execution_time_ms is not None
-    client.execute(f"DROP SCHEMA IF EXISTS audit_jobs.{schema} CASCADE")
+    with warehouse_schema("audit_jobs") as schema:
+        job = unpublished_write(TableName("audit_jobs", schema, "missing"), [{"id": 1}])
+        job_run_task.apply(args=(job.pk,))
+        job.refresh_from_db()
+        assert job.status == Job.Status.FAILED
+        log = only_log()
+        assert (log.level, log.status_code, log.method, log.endpoint) == ("ERROR", 500, "JOB", "write")
+        assert str(job.job_id) in log.error_message and "TABLE_OR_VIEW_NOT_FOUND" in log.error_message
+        assert job.error is not None and log.error_type == job.error["type"]
+        assert (log.user, log.catalog, log.schema, log.table_name) == (
+            "alice",
+            "audit_jobs",
+            schema,
+            "missing",
+        )
+        assert log.client_id == job.client_id
+        assert log.execution_time_ms is not None
 
 
 def test_a_body_over_djangos_size_limit_is_logged_once_as_a_413(alice: ApiCaller, settings: Any) -> None:
     """Django's RequestDataTooBig is one 413 WARNING row, without the oversized body."""
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    body = {
-        **TARGET,
-        "auto_create": True,
-        "schema_definition": DEFINITION,
-        "data": [{"id": i} for i in range(500)],
-    }
-    response = alice.post("/api/v1/records/write", body)
-    assert response.status_code == 413
-    log = only_log()
+    log = log_of_a_refused_write(alice, 500)
     assert (log.level, log.status_code, log.error_type) == ("WARNING", 413, "RequestDataTooBig")
     assert log.request_body == "" and log.user == "alice"

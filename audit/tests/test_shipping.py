@@ -10,16 +10,16 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from access.models import ApiClient
 from access.testing import ApiCaller
 from audit.models import ApiLog
 from audit.shipping import apilog_purge, apilog_ship
 from records.api import views as records_views
 from records.jobs.payloads import UpdatePayload
 from records.jobs.tasks import job_run_task
-from records.models import Job
+from records.testing import unpublished_job
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
+from warehouse.sql import TableName
 
 from .conftest import LOG_CATALOG
 
@@ -151,16 +151,9 @@ def test_a_413_and_a_failed_job_are_shipped_too(alice: ApiCaller, log_schema: st
     """The 413 of an oversized write and the ERROR row of a failed job reach the warehouse api_log."""
     settings.RECORDS_MAX_ROWS_PER_REQUEST = 1
     assert alice.post("/api/v1/records/write", {**TARGET, "data": [{"a": 1}, {"a": 2}]}).status_code == 413
-    job = Job.objects.create(
-        operation=Job.Operation.UPDATE,
-        catalog=LOG_CATALOG,
-        schema=log_schema,
-        table="no_such_table",
-        payload=UpdatePayload(
-            method="filters", filters=[{"column": "a", "op": "=", "value": 1}], updates={"a": 2}
-        ).to_json(),
-        client=ApiClient.objects.get_or_create(name="alice")[0],
-        principal="alice",
+    job = unpublished_job(
+        TableName(LOG_CATALOG, log_schema, "no_such_table"),
+        UpdatePayload(method="filters", filters=[{"column": "a", "op": "=", "value": 1}], updates={"a": 2}),
     )
     job_run_task.apply(args=(job.pk,))
     assert apilog_ship() == 2

@@ -19,13 +19,9 @@ from warehouse.local.testing import LocalWarehouseProcess
 
 
 @pytest.fixture
-def client(local_warehouse: LocalWarehouseProcess, settings: Settings) -> Iterator[WarehouseClient]:
-    settings.LOCAL_WAREHOUSE_URL = local_warehouse.url
-    settings.DATABRICKS_WAREHOUSE_ID = ""
-    settings.WAREHOUSE_CONNECTOR_RETRIES = 1
-    warehouse_client = WarehouseClient()
-    yield warehouse_client
-    warehouse_client.reset()
+def client(warehouse_client: WarehouseClient) -> WarehouseClient:
+    """A client of its own on the session's local warehouse (the root conftest's)."""
+    return warehouse_client
 
 
 @pytest.fixture

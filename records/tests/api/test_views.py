@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,28 +14,13 @@ from django.test import Client
 from access.testing import ApiCaller
 from records.jobs.queue import job_publish
 from records.models import Job
-from records.tests.seed import WELLS_DEFINITION
+from records.testing import WELLS_DEFINITION, wait_for_job, warehouse_schema, well
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
 CATALOG = "api_tests"
-
-
-def well(i: int, **overrides: Any) -> dict[str, Any]:
-    row = {
-        "api10": 4201234567 + i,
-        "api14": 42012345671234 + i,
-        "wellname": f"SMITH {i}-15H",
-        "spuddate": "01/15/2024",
-        "firstproddate": "03/20/2024",
-        "compldate": "03/10/2024",
-        "oileur": 125000.50 + i,
-        "gaseur": 450000.75,
-        "wellspacing": 640.0,
-    }
-    return {**row, **overrides}
 
 
 @pytest.fixture
@@ -52,22 +36,21 @@ def bob() -> ApiCaller:
 @pytest.fixture
 def schema() -> Iterator[str]:
     """A fresh schema in the test catalog, dropped afterwards."""
-    name = f"s_{uuid.uuid4().hex[:10]}"
-    client = get_client()
-    client.reset()
-    client.execute(f"CREATE CATALOG IF NOT EXISTS {CATALOG}")
-    client.execute(f"CREATE SCHEMA {CATALOG}.{name}")
-    yield name
-    client.execute(f"DROP SCHEMA IF EXISTS {CATALOG}.{name} CASCADE")
+    with warehouse_schema(CATALOG) as name:
+        yield name
 
 
 def target(schema: str, table: str = "wells") -> dict[str, str]:
     return {"catalog": CATALOG, "schema": schema, "table": table}
 
 
+def write_body(schema: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A write of ``rows`` to the wells table of ``schema``, created from the seed's definition."""
+    return {**target(schema), "auto_create": True, "schema_definition": WELLS_DEFINITION, "data": rows}
+
+
 def write_wells(api: ApiCaller, schema: str, rows: list[dict[str, Any]], wait: int = 20) -> Any:
-    body = {**target(schema), "auto_create": True, "schema_definition": WELLS_DEFINITION, "data": rows}
-    return api.post(f"/api/v1/records/write?wait={wait}", body)
+    return api.post(f"/api/v1/records/write?wait={wait}", write_body(schema, rows))
 
 
 def warehouse_rows(schema: str, order: str = "api10") -> list[dict[str, Any]]:
@@ -76,7 +59,7 @@ def warehouse_rows(schema: str, order: str = "api10") -> list[dict[str, Any]]:
 
 def test_write_answers_202_with_a_job_and_location(alice: ApiCaller, schema: str) -> None:
     """Without wait, a write is a 202 naming the job; the job then succeeds with the seed's result."""
-    body = {**target(schema), "auto_create": True, "schema_definition": WELLS_DEFINITION, "data": [well(0)]}
+    body = write_body(schema, [well(0)])
     response = alice.post("/api/v1/records/write", body)
     assert response.status_code == 202, response.json()
     answer = response.json()
@@ -85,12 +68,8 @@ def test_write_answers_202_with_a_job_and_location(alice: ApiCaller, schema: str
     assert response["Location"] == answer["status_url"]
     job = Job.objects.get(job_id=answer["job_id"])
     assert job.principal == "alice"
+    wait_for_job(answer["job_id"])
     finished = alice.get(f"/api/v1/jobs/{answer['job_id']}?wait=0")
-    for _ in range(200):
-        if finished.json()["status"] in ("succeeded", "failed"):
-            break
-        time.sleep(0.1)
-        finished = alice.get(f"/api/v1/jobs/{answer['job_id']}")
     assert finished.json()["status"] == "succeeded", finished.json()
     assert finished.json()["result"] == {
         "message": f"Inserted 1 record(s) into {CATALOG}.{schema}.wells",
@@ -217,12 +196,8 @@ def test_jobs_on_one_table_take_effect_in_submission_order(alice: ApiCaller, sch
     )
     delete = alice.delete("/api/v1/records/delete", {**base, "key_value": 4201234569, "soft": False})
     assert (write.status_code, update.status_code, delete.status_code) == (202, 202, 202)
+    wait_for_job(delete.json()["job_id"])
     final = alice.get(f"/api/v1/jobs/{delete.json()['job_id']}")
-    for _ in range(300):
-        if final.json()["status"] in ("succeeded", "failed"):
-            break
-        time.sleep(0.1)
-        final = alice.get(f"/api/v1/jobs/{delete.json()['job_id']}")
     assert final.json()["status"] == "succeeded"
     rows = warehouse_rows(schema)
     assert [(r["api10"], r["oileur"]) for r in rows] == [(4201234567, 125000.5), (4201234568, 7.0)]
@@ -239,11 +214,7 @@ def test_a_job_delivered_twice_lands_once(alice: ApiCaller, schema: str) -> None
     # A crash after the rows landed but before the job was marked done: it runs again.
     Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, progress={}, result=None)
     job_publish(job.pk)
-    for _ in range(200):
-        job.refresh_from_db()
-        if job.status == Job.Status.SUCCEEDED:
-            break
-        time.sleep(0.1)
+    wait_for_job(job)
     assert job.status == Job.Status.SUCCEEDED and job.attempts == 2
     assert len(warehouse_rows(schema)) == 5
 
@@ -255,12 +226,7 @@ def test_fifty_thousand_rows_go_in_a_handful_of_statements(
     local_warehouse.reset_stats()
     response = write_wells(alice, schema, [well(i) for i in range(50_000)], wait=30)
     assert response.status_code in (201, 202)
-    job = Job.objects.get(job_id=response.json()["job_id"])
-    for _ in range(600):
-        job.refresh_from_db()
-        if job.finished:
-            break
-        time.sleep(0.1)
+    job = wait_for_job(response.json()["job_id"], timeout=60)
     assert job.status == Job.Status.SUCCEEDED, job.error
     assert job.result == {
         "message": f"Inserted 50000 record(s) into {CATALOG}.{schema}.wells",
@@ -296,7 +262,7 @@ def test_clients_see_only_their_own_jobs(alice: ApiCaller, bob: ApiCaller, schem
 
 def test_idempotency_key_returns_the_same_job(alice: ApiCaller, schema: str) -> None:
     """The same Idempotency-Key and body give the same job; a different body is a 409."""
-    body = {**target(schema), "auto_create": True, "schema_definition": WELLS_DEFINITION, "data": [well(0)]}
+    body = write_body(schema, [well(0)])
     first = alice.post("/api/v1/records/write", body, headers={"Idempotency-Key": "k1"})
     again = alice.post("/api/v1/records/write", body, headers={"Idempotency-Key": "k1"})
     assert first.json()["job_id"] == again.json()["job_id"]
@@ -363,13 +329,7 @@ def test_bad_requests_store_and_write_nothing(
 def test_too_many_rows_is_413(alice: ApiCaller, schema: str, settings: Any) -> None:
     """More rows than RECORDS_MAX_ROWS_PER_REQUEST is a 413 and stores nothing."""
     settings.RECORDS_MAX_ROWS_PER_REQUEST = 3
-    body = {
-        **target(schema),
-        "auto_create": True,
-        "schema_definition": WELLS_DEFINITION,
-        "data": [well(i) for i in range(4)],
-    }
-    response = alice.post("/api/v1/records/write", body)
+    response = alice.post("/api/v1/records/write", write_body(schema, [well(i) for i in range(4)]))
     assert response.status_code == 413 and response.json()["error"] is True
     assert Job.objects.count() == 0
 
@@ -377,13 +337,7 @@ def test_too_many_rows_is_413(alice: ApiCaller, schema: str, settings: Any) -> N
 def test_body_over_the_size_limit_is_413(alice: ApiCaller, schema: str, settings: Any) -> None:
     """A body larger than RECORDS_MAX_BODY_BYTES is a 413 in the error format."""
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    body = {
-        **target(schema),
-        "auto_create": True,
-        "schema_definition": WELLS_DEFINITION,
-        "data": [well(i) for i in range(50)],
-    }
-    response = alice.post("/api/v1/records/write", body)
+    response = alice.post("/api/v1/records/write", write_body(schema, [well(i) for i in range(50)]))
     assert response.status_code == 413 and response.json()["error"] is True
     assert Job.objects.count() == 0
 

@@ -21,10 +21,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import ApiError
-from project import urls as project_urls
+from common.handlers import not_found, server_error
 from warehouse.exceptions import PermanentWarehouseError, TransientWarehouseError, WarehouseNotConfigured
 
-THIS_URLCONF = "project.tests.test_errors"
+THIS_URLCONF = "common.tests.test_handlers"
 JSON = "application/json"
 
 
@@ -329,5 +329,5 @@ urlpatterns = [
     path("raise/<str:name>", RaisingView.as_view()),
     path("plain-crash", plain_crash),
 ]
-handler404 = project_urls.handler404
-handler500 = project_urls.handler500
+handler404 = not_found
+handler500 = server_error

@@ -1,0 +1,149 @@
+"""For the tests of records and of the apps that drive it (audit's too): the seed's wells table,
+a schema of one's own in the local warehouse, jobs stored without publishing, and waiting.
+
+Not a test module: it imports records, access and warehouse, never audit, and no test imports
+it the other way round.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from access.models import ApiClient
+from warehouse.client import WarehouseClient, get_client
+from warehouse.sql import TableName
+
+from .jobs.payloads import DeletePayload, Payload, UpdatePayload, WritePayload
+from .models import Job
+from .tables import Column
+from .validation.schema import parse_schema_definition
+
+T = TypeVar("T")
+
+# --- the seed's wells table ------------------------------------------------------------------
+
+WELLS_DEFINITION: list[dict[str, Any]] = [
+    {"name": "api10", "data_type": "BIGINT", "nullable": False},
+    {"name": "api14", "data_type": "BIGINT", "nullable": False},
+    {"name": "wellname", "data_type": "STRING", "nullable": False},
+    {"name": "spuddate", "data_type": "STRING", "nullable": True},
+    {"name": "firstproddate", "data_type": "STRING", "nullable": True},
+    {"name": "compldate", "data_type": "STRING", "nullable": True},
+    {"name": "oileur", "data_type": "DOUBLE", "nullable": True},
+    {"name": "gaseur", "data_type": "DOUBLE", "nullable": True},
+    {"name": "wellspacing", "data_type": "DOUBLE", "nullable": True},
+]
+WELLS_ROW: dict[str, Any] = {
+    "api10": 4201234567,
+    "api14": 42012345671234,
+    "wellname": "SMITH 1-15H",
+    "spuddate": "01/15/2024",
+    "firstproddate": "03/20/2024",
+    "compldate": "03/10/2024",
+    "oileur": 125000.50,
+    "gaseur": 450000.75,
+    "wellspacing": 640.0,
+}
+# The nine columns of the definition, as the service parses them.
+WELLS_COLUMNS: tuple[Column, ...] = parse_schema_definition(WELLS_DEFINITION)
+
+
+def well(i: int, **changes: Any) -> dict[str, Any]:
+    """Row ``i`` of a wells table: the seed's row with api10, api14 and oileur counted up by ``i``
+    and wellname ``SMITH <i>-15H``, then ``changes``."""
+    row = {
+        **WELLS_ROW,
+        "api10": WELLS_ROW["api10"] + i,
+        "api14": WELLS_ROW["api14"] + i,
+        "wellname": f"SMITH {i}-15H",
+        "oileur": WELLS_ROW["oileur"] + i,
+    }
+    return {**row, **changes}
+
+
+# --- the local warehouse ---------------------------------------------------------------------
+
+
+@contextmanager
+def warehouse_schema(
+    catalog: str, *, client: WarehouseClient | None = None, prefix: str = "s_"
+) -> Iterator[str]:
+    """A fresh schema ``catalog.<prefix><random>`` (the catalog created if need be), dropped with
+    everything in it afterwards. Yields the schema's name. ``client`` defaults to the service's."""
+    client = client or get_client()
+    client.reset()  # never reuse a connection to a warehouse an earlier test restarted
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
+    client.execute(f"CREATE CATALOG IF NOT EXISTS {catalog}")
+    client.execute(f"CREATE SCHEMA {catalog}.{name}")
+    try:
+        yield name
+    finally:
+        client.execute(f"DROP SCHEMA IF EXISTS {catalog}.{name} CASCADE")
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+_OPERATIONS = {
+    WritePayload: Job.Operation.WRITE,
+    UpdatePayload: Job.Operation.UPDATE,
+    DeletePayload: Job.Operation.DELETE,
+}
+
+
+def unpublished_job(table: TableName, payload: Payload, *, principal: str = "alice", **fields: Any) -> Job:
+    """A queued job stored without publishing it, as if the broker had been down; submitted by
+    the API client named ``principal`` (created if need be). ``fields`` set other Job fields."""
+    return Job.objects.create(
+        operation=_OPERATIONS[type(payload)],
+        catalog=table.catalog,
+        schema=table.schema,
+        table=table.table,
+        payload=payload.to_json(),
+        client=ApiClient.objects.get_or_create(name=principal)[0],
+        principal=principal,
+        **fields,
+    )
+
+
+def unpublished_write(table: TableName, rows: Sequence[dict[str, Any]], **fields: Any) -> Job:
+    """An unpublished write of ``rows``, each given a fresh record_uuid as submitting would."""
+    payload = WritePayload(rows=[{**row, "record_uuid": str(uuid.uuid4())} for row in rows])
+    return unpublished_job(table, payload, **fields)
+
+
+def wait_until(predicate: Callable[[], T], timeout: float = 30, *, what: str = "the condition") -> T:
+    """Call ``predicate`` every 0.1 s until it answers something true, and return that answer;
+    ``AssertionError`` naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = predicate()
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(0.1)
+
+
+def wait_for_job(job_or_id: Job | int | uuid.UUID | str, timeout: float = 30) -> Job:
+    """The job once it has succeeded or failed: a ``Job`` is refreshed in place and returned; an
+    int is a primary key, a UUID (or its text) a ``job_id``. ``AssertionError`` after ``timeout``."""
+    if isinstance(job_or_id, Job):
+        job = job_or_id
+    elif isinstance(job_or_id, int):
+        job = Job.objects.get(pk=job_or_id)
+    else:
+        job = Job.objects.get(job_id=job_or_id)
+
+    def finished() -> bool:
+        job.refresh_from_db()
+        return job.finished
+
+    try:
+        wait_until(finished, timeout, what=f"job {job.job_id} finishing")
+    except AssertionError:
+        raise AssertionError(f"job {job.job_id} still {job.status} after {timeout} s") from None
+    return job
