@@ -82,6 +82,11 @@ def find_command(statement: str) -> Command | None:
         match = pattern.match(text)
         if match:
             return Command(name, match)
+    if re.match(r"^DESC(?:RIBE)?\s+(?:TABLE\s+)?(?:EXTENDED|FORMATTED)\b", text, re.I):
+        raise UnsupportedStatement(
+            "DESCRIBE TABLE EXTENDED; information_schema.columns has each column's full_data_type "
+            "and is_nullable"
+        )
     if re.match(r"^(SHOW|DESC|DESCRIBE|USE)\b", text, re.I) or re.match(
         r"^(CREATE|DROP)\s+CATALOG\b", text, re.I
     ):

@@ -18,18 +18,19 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from duckdb.func import FunctionNullHandling, PythonUDFType
 
 from . import metadata
 from .commands import Command, find_command
+from .duckdb_errors import translate_duckdb_error
 from .errors import LocalWarehouseError, catalog_not_found, schema_not_found, table_not_found
+from .json_reader import JsonReader, udf
 from .session import DEFAULT_SCHEMA, Outcome, ParameterValue, Session
 from .stats import StatementStats
 from .translate import Binding, Plan, TableRef, catalog_alias, translate
 
 logger = logging.getLogger(__name__)
 
-# Databricks' limit on the parameters of one statement.
-MAX_PARAMETERS = 256
 _WIDE_INTEGERS = {"HUGEINT", "UHUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"}
 
 
@@ -61,6 +62,8 @@ class Engine:
         self.database.execute("SET GLOBAL TimeZone = 'UTC'")
         self.write_lock = threading.RLock()
         self.stats = StatementStats()
+        self._readers: set[str] = set()  # the from_json functions registered on the database
+        self._readers_lock = threading.Lock()
         for path in sorted(self.data_dir.glob("*.duckdb")):
             self._attach(path.stem)
 
@@ -139,14 +142,10 @@ class Engine:
         return self.run(session, self.prepare(session, statement, parameters))
 
     def prepare(self, session: Session, statement: str, parameters: Sequence[ParameterValue]) -> Prepared:
-        """Recognize a command or translate the statement; raises what the statement cannot be."""
-        if len(parameters) > MAX_PARAMETERS:
-            raise LocalWarehouseError(
-                "TOO_MANY_PARAMETERS",
-                f"Too many parameters: {len(parameters)} parameters were given "
-                f"but the limit is {MAX_PARAMETERS}.",
-                "54023",
-            )
+        """Recognize a command or translate the statement; raises what the statement cannot be.
+
+        The limits on a statement (``limits``) are the server's to check, on what it received.
+        """
         command = find_command(statement)
         if command is not None:
             return command
@@ -170,6 +169,8 @@ class Engine:
             self.require_schema(catalog, schema)
         for ref in plan.reads:
             self.require_table(ref)
+        for reader in plan.json_readers:
+            self._register(reader)
         cursor = self.db.cursor()
         try:
             for catalog, view, name in plan.info_schema:
@@ -177,9 +178,26 @@ class Engine:
                 cursor.register(name, metadata.information_schema(self.db, catalog, view))
             return self._run_sql(cursor, session, plan, values)
         except duckdb.Error as error:
-            raise metadata.translate_duckdb_error(error, plan) from error
+            raise translate_duckdb_error(error, plan) from error
         finally:
             cursor.close()
+
+    def _register(self, reader: JsonReader) -> None:
+        """Make the DuckDB function of a ``from_json`` schema and mode exist (once per instance)."""
+        name = reader.function_name
+        with self._readers_lock:
+            if name in self._readers:
+                return
+            self.database.create_function(
+                name,
+                udf(reader),
+                [duckdb.sqltype("VARCHAR")],
+                duckdb.sqltype(reader.json_type.duckdb),
+                type=PythonUDFType.ARROW,
+                null_handling=FunctionNullHandling.SPECIAL,  # it returns NULL for some documents
+                side_effects=False,
+            )
+            self._readers.add(name)
 
     def _run_sql(
         self, cursor: duckdb.DuckDBPyConnection, session: Session, plan: Plan, values: dict[str, Any]

@@ -43,3 +43,14 @@ def schema_not_found(name: str) -> LocalWarehouseError:
 
 def catalog_not_found(name: str) -> LocalWarehouseError:
     return LocalWarehouseError("CATALOG_NOT_FOUND", f"The catalog {name} cannot be found.", "42P08")
+
+
+def unresolved_routine(name: tuple[str, ...], catalog: str, schema: str) -> LocalWarehouseError:
+    """A function Databricks does not know (``name``: its parts as written)."""
+    written = ".".join(f"`{part}`" for part in name)
+    return LocalWarehouseError(
+        "UNRESOLVED_ROUTINE",
+        f"Cannot resolve function {written} on search path "
+        f"[`system`.`builtin`, `system`.`session`, `{catalog}`.`{schema}`].",
+        "42883",
+    )

@@ -13,8 +13,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from .errors import LocalWarehouseError, catalog_not_found, schema_not_found, table_not_found
-from .translate import Plan, TableRef, catalog_alias
+from .translate import TableRef, catalog_alias
 from .types import databricks_type_name
 
 TABLE = "__uc_columns"
@@ -60,7 +59,8 @@ def columns(
                c.numeric_precision, c.numeric_scale, m.declared_type
         FROM duckdb_columns() c
         LEFT JOIN {alias}.main.{TABLE} m
-          ON m.schema_name = c.schema_name AND m.table_name = c.table_name AND m.column_name = c.column_name
+          ON m.schema_name = c.schema_name AND m.table_name = c.table_name
+         AND lower(m.column_name) = lower(c.column_name)
         WHERE c.database_name = ? AND c.schema_name <> 'main'
           AND (? IS NULL OR c.schema_name = ?) AND (? IS NULL OR c.table_name = ?)
         ORDER BY c.schema_name, c.table_name, c.column_index
@@ -162,57 +162,3 @@ def forget(cursor: duckdb.DuckDBPyConnection, dropped: tuple[str, Any]) -> None:
             "WHERE schema_name = ? AND table_name = ?",
             [target.schema, target.table],
         )
-
-
-_NOT_NULL = re.compile(r"NOT NULL constraint failed: [^.\s]+\.(\S+)")
-_CHECK_LENGTH = re.compile(r"CHECK\(\(length\(\"?(\w+)\"?\) <= (\d+)\)\)")
-_MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
-_MISSING_COLUMN = re.compile(
-    r'(?:Referenced column|column with name) "?([^"\s]+)"? (?:not found|does not exist)'
-)
-
-
-def translate_duckdb_error(error: duckdb.Error, plan: Plan) -> LocalWarehouseError:
-    """Word a DuckDB error the way Databricks words the same failure."""
-    text = str(error)
-    first_line = text.splitlines()[0] if text else type(error).__name__
-    if match := _NOT_NULL.search(text):
-        return LocalWarehouseError(
-            "DELTA_NOT_NULL_CONSTRAINT_VIOLATED",
-            f"NOT NULL constraint violated for column: {match.group(1)}.",
-            "23502",
-        )
-    if match := _CHECK_LENGTH.search(text):
-        return LocalWarehouseError(
-            "DELTA_EXCEED_CHAR_VARCHAR_LIMIT",
-            "Value exceeds char/varchar type length limitation. "
-            f"Failed check: (length({match.group(1)}) <= {match.group(2)}).",
-            "22001",
-        )
-    if isinstance(error, duckdb.CatalogException):
-        if match := _MISSING_TABLE.search(text):
-            return table_not_found(match.group(1))
-        if "already exists" in text:
-            kind = "SCHEMA" if "Schema" in text else "TABLE_OR_VIEW"
-            return LocalWarehouseError(f"{kind}_ALREADY_EXISTS", first_line.split(": ", 1)[-1], "42P07")
-        if "Schema with name" in text:
-            return schema_not_found(first_line.split("Schema with name ")[-1].split(" ")[0])
-        if "Catalog" in text and "does not exist" in text:
-            return catalog_not_found(first_line)
-    if isinstance(error, duckdb.BinderException) and (match := _MISSING_COLUMN.search(text)):
-        return LocalWarehouseError(
-            "UNRESOLVED_COLUMN.WITH_SUGGESTION",
-            f"A column, variable, or function parameter with name `{match.group(1)}` cannot be resolved.",
-            "42703",
-        )
-    if isinstance(error, duckdb.ConversionException | duckdb.InvalidInputException):
-        return LocalWarehouseError("CAST_INVALID_INPUT", first_line, "22018")
-    if isinstance(error, duckdb.ParserException):
-        return LocalWarehouseError("PARSE_SYNTAX_ERROR", first_line, "42601")
-    if isinstance(error, duckdb.ConstraintException):
-        return LocalWarehouseError("DELTA_CONSTRAINT_VIOLATED", first_line, "23000")
-    if isinstance(error, duckdb.TransactionException):
-        return LocalWarehouseError("DELTA_CONCURRENT_TRANSACTION", first_line, "2D521")
-    return LocalWarehouseError(
-        "INTERNAL_ERROR", f"{first_line} (while running a {plan.kind} statement)", "XX000"
-    )

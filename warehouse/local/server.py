@@ -23,6 +23,7 @@ from databricks.sql.thrift_api.TCLIService import TCLIService, ttypes
 from thrift.protocol import TBinaryProtocol
 from thrift.transport import TTransport
 
+from . import limits
 from .engine import Engine
 from .errors import LocalWarehouseError
 from .results import OK, Operation, ResultOptions, fetch, result_metadata, status
@@ -124,11 +125,13 @@ class WarehouseHandler:
     def execute_statement(
         self, session: Session, req: ttypes.TExecuteStatementReq
     ) -> ttypes.TExecuteStatementResp:
-        """ExecuteStatement in a known session: run it, count it, answer it."""
+        """ExecuteStatement in a known session: check its limits, run it, count it, answer it."""
         started = time.perf_counter()
         parameters = req.parameters or []
+        size = limits.measure(req.statement, parameters)
         kind = None  # until the engine has recognized or translated the statement
         try:
+            limits.check(size)  # before anything runs: a statement beyond a limit has no effect
             statement = self.engine.prepare(
                 session, req.statement, [_parameter(p, i) for i, p in enumerate(parameters)]
             )
@@ -143,7 +146,7 @@ class WarehouseHandler:
             )
         self.engine.stats.record(
             kind=kind,
-            parameters=len(parameters),
+            size=size,
             seconds=time.perf_counter() - started,
             error=operation.error,
             statement=req.statement,
@@ -276,7 +279,9 @@ class _ThriftHTTPHandler(BaseHTTPRequestHandler):
         output_transport = TTransport.TMemoryBuffer()
         try:
             self.server.processor.process(
-                TBinaryProtocol.TBinaryProtocol(input_transport),
+                # No string limit of Thrift's own (16,384,000 bytes): a statement of up to 16 MiB
+                # is accepted and a longer one answered with STATEMENT_TOO_LARGE (``limits``).
+                TBinaryProtocol.TBinaryProtocol(input_transport, string_length_limit=None),
                 TBinaryProtocol.TBinaryProtocol(output_transport),
             )
         except HTTPErrorReply as error:

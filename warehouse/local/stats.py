@@ -1,4 +1,9 @@
-"""Statement counters of the local warehouse, read by benchmarks and tests (``GET /stats``)."""
+"""Statement counters of the local warehouse, read by benchmarks and tests (``GET /stats``).
+
+``max_parameters``, ``max_parameter_bytes`` and ``max_statement_bytes`` are the largest seen
+since the last reset, of every statement counted: accepted or rejected (a statement beyond a
+limit shows its size here, and counts as an error).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import threading
 import time
 from collections import Counter, deque
 from typing import Any
+
+from .limits import StatementSize
 
 RECENT_STATEMENTS = 10_000
 
@@ -24,10 +31,12 @@ class StatementStats:
             self.errors = 0
             self.injected_failures = 0
             self.max_parameters = 0
+            self.max_parameter_bytes = 0
+            self.max_statement_bytes = 0
             self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_STATEMENTS)
 
     def record(
-        self, *, kind: str | None, parameters: int, seconds: float, error: str | None, statement: str
+        self, *, kind: str | None, size: StatementSize, seconds: float, error: str | None, statement: str
     ) -> None:
         """Count one statement; ``kind`` is ``None`` when it failed before the engine knew it."""
         kind = kind or statement.strip().split(" ", 1)[0].upper()
@@ -35,11 +44,15 @@ class StatementStats:
             self.total += 1
             self.by_kind[kind] += 1
             self.errors += error is not None
-            self.max_parameters = max(self.max_parameters, parameters)
+            self.max_parameters = max(self.max_parameters, size.parameters)
+            self.max_parameter_bytes = max(self.max_parameter_bytes, size.parameter_bytes)
+            self.max_statement_bytes = max(self.max_statement_bytes, size.statement_bytes)
             self.recent.append(
                 {
                     "kind": kind,
-                    "parameters": parameters,
+                    "parameters": size.parameters,
+                    "parameter_bytes": size.parameter_bytes,
+                    "statement_bytes": size.statement_bytes,
                     "ms": round(seconds * 1000, 3),
                     "error": error,
                     "at": time.time(),
@@ -59,5 +72,7 @@ class StatementStats:
                 "errors": self.errors,
                 "injected_failures": self.injected_failures,
                 "max_parameters": self.max_parameters,
+                "max_parameter_bytes": self.max_parameter_bytes,
+                "max_statement_bytes": self.max_statement_bytes,
                 "recent": list(self.recent),
             }

@@ -2,15 +2,15 @@
 
 sqlglot does most of the work (backticks, ``:name`` markers, DML, MERGE, type names);
 this module adds what it does not know: typed parameter binding, name resolution onto the
-attached catalog databases, ``from_json`` with a Spark type string, ``inline``, declared
-VARCHAR/CHAR lengths, and ``<catalog>.information_schema`` views. The result is a ``Plan``
-that depends only on the statement text, the parameter types and the session's namespace,
-so it is cached: translating a statement with hundreds of markers costs tens of ms.
+attached catalog databases, ``from_json`` as Spark reads JSON (``json_reader``), generators
+(``generators``), declared VARCHAR/CHAR lengths, ``<catalog>.information_schema`` views, and
+the refusal of functions Databricks does not have. The result is a ``Plan`` that depends only
+on the statement text, the parameter types and the session's namespace, so it is cached:
+translating a statement with hundreds of markers costs tens of ms.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,8 +19,11 @@ from sqlglot import exp
 
 from warehouse.sql import TableName
 
-from .errors import LocalWarehouseError, UnsupportedStatement
-from .types import declared_length, duckdb_type, json_structure, parse_type
+from .errors import LocalWarehouseError, UnsupportedStatement, unresolved_routine
+from .generators import rewrite_generators
+from .json_reader import JsonReader, from_json_call
+from .spark_functions import SPARK_BUILTINS
+from .types import declared_length, duckdb_type, with_spark_defaults
 
 CATALOG_PREFIX = "uc__"
 INFO_SCHEMA_VIEWS = ("columns", "tables", "schemata")
@@ -74,6 +77,7 @@ class Plan:
     dropped: tuple[str, TableRef | tuple[str, str]] | None = None
     if_exists: bool = False
     writes: bool = True
+    json_readers: tuple[JsonReader, ...] = ()  # the from_json functions the SQL calls
 
 
 def translate(statement: str, parameters: tuple[ParameterSpec, ...], catalog: str, schema: str) -> Plan:
@@ -120,9 +124,11 @@ class _Translator:
         self.bindings: list[Binding] = []
         self.reads: list[TableRef] = []
         self.info_schema: list[tuple[str, str, str]] = []
+        self.json_readers: list[JsonReader] = []
         self.ordinal = 0
 
     def run(self, tree: exp.Expression) -> Plan:
+        with_spark_defaults(tree)
         self._bind_parameters(tree)
         if isinstance(tree, exp.Create):
             return self._create(tree)
@@ -130,14 +136,16 @@ class _Translator:
             return self._drop(tree)
         if isinstance(tree, exp.Describe):
             raise UnsupportedStatement("this form of DESCRIBE")
-        # Two passes: a node replaced by transform() is not walked again.
-        tree = tree.transform(self._rewrite_from_json).transform(self._rewrite_inline)
-        self._resolve_tables(tree, target=None)
-        _unqualify_set_targets(tree)
-        kind = next((name for cls, name in DML_KINDS.items() if isinstance(tree, cls)), None)
-        if kind is None and not isinstance(tree, exp.Query):
-            raise UnsupportedStatement(f"statements of type {type(tree).__name__.upper()}")
-        sql = tree.sql(dialect="duckdb")
+        _refuse_unknown_functions(tree, self.catalog, self.schema)
+        # Two passes (a node replaced by transform() is not walked again); generators first,
+        # while a from_json argument still shows its schema.
+        query = rewrite_generators(tree).transform(self._rewrite_from_json)
+        self._resolve_tables(query, target=None)
+        _unqualify_set_targets(query)
+        kind = next((name for cls, name in DML_KINDS.items() if isinstance(query, cls)), None)
+        if kind is None and not isinstance(query, exp.Query):
+            raise UnsupportedStatement(f"statements of type {type(query).__name__.upper()}")
+        sql = query.sql(dialect="duckdb")
         if kind == "MERGE":
             # Databricks reports inserted/updated/deleted counts separately; DuckDB tells us
             # which action each row took.
@@ -150,6 +158,7 @@ class _Translator:
             needs_schemas=tuple({(ref.catalog, ref.schema) for ref in self.reads}),
             info_schema=tuple(self.info_schema),
             writes=kind is not None,
+            json_readers=tuple(self.json_readers),
         )
 
     # -- parameters ------------------------------------------------------------------------
@@ -199,30 +208,12 @@ class _Translator:
 
     # -- functions ---------------------------------------------------------------------------
 
-    def _rewrite_from_json(self, node: exp.Expression) -> exp.Expression:
-        return self._from_json(node) if isinstance(node, exp.FromJson) else node
-
-    def _rewrite_inline(self, node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and isinstance(node.this, exp.Inline):
-            # inline(array_of_structs) as a table: one row per element, one column per field.
-            unnest = exp.Anonymous(
-                this="UNNEST",
-                expressions=[
-                    node.this.this,
-                    exp.PropertyEQ(this=exp.var("max_depth"), expression=exp.Literal.number(2)),
-                ],
-            )
-            subquery = exp.select(unnest).subquery(alias=node.alias or "inline")
-            return subquery
-        return node
-
-    def _from_json(self, node: exp.FromJson) -> exp.Expression:
-        schema = node.expression
-        if not isinstance(schema, exp.Literal) or not schema.is_string:
-            raise UnsupportedStatement("from_json with a schema that is not a string literal")
-        # DuckDB wants the structure as JSON, a bare type included ('"MAP(VARCHAR, INTEGER)"').
-        structure_text = json.dumps(json_structure(parse_type(schema.this)))
-        return exp.Anonymous(this="from_json", expressions=[node.this, exp.Literal.string(structure_text)])
+    def _rewrite_from_json(self, node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.FromJson):
+            return node
+        call, reader = from_json_call(node)
+        self.json_readers.append(reader)
+        return call
 
     # -- names -------------------------------------------------------------------------------
 
@@ -236,7 +227,7 @@ class _Translator:
             catalog, schema = self.catalog, self.schema
         return TableRef(catalog, schema, table.name.lower())
 
-    def _resolve_tables(self, tree: exp.Expression, target: exp.Table | None) -> None:
+    def _resolve_tables(self, tree: exp.Expr, target: exp.Table | None) -> None:
         cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
         for table in list(tree.find_all(exp.Table)):
             if not isinstance(table.this, exp.Identifier) or table is target:
@@ -284,7 +275,7 @@ class _Translator:
             if not isinstance(column, exp.ColumnDef):
                 continue
             declared_text = column.args["kind"].sql(dialect="databricks")
-            declared.append((column.name.lower(), declared_text))
+            declared.append((column.name, declared_text))  # as declared, as Databricks keeps it
             self._column_for_duckdb(column, declared_text)
         tree.set("properties", None)
         self._point_at(target, ref)
@@ -355,7 +346,17 @@ class _Translator:
         )
 
 
-def _unqualify_set_targets(tree: exp.Expression) -> None:
+def _refuse_unknown_functions(tree: exp.Expr, catalog: str, schema: str) -> None:
+    """A function that is neither sqlglot's nor a Spark built-in is unknown to Databricks too,
+    even when DuckDB has one of that name."""
+    for node in tree.find_all(exp.Anonymous):
+        if node.name.lower() not in SPARK_BUILTINS:
+            qualified = isinstance(node.parent, exp.Dot) and node.parent.expression is node
+            prefix = (node.parent.this.name,) if qualified and node.parent else ()
+            raise unresolved_routine((*prefix, node.name), catalog, schema)
+
+
+def _unqualify_set_targets(tree: exp.Expr) -> None:
     """``SET t.col = ...`` becomes ``SET col = ...``: DuckDB rejects qualified SET targets."""
     for update in tree.find_all(exp.Update):
         for assignment in update.expressions:

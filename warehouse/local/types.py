@@ -8,7 +8,6 @@ them in ``DESCRIBE``: lower case, ``int`` for INT/INTEGER, ``string`` for STRING
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pyarrow as pa
 import sqlglot
@@ -66,11 +65,21 @@ _DATABRICKS_NAME = {
 def parse_type(type_text: str) -> exp.DataType:
     """Parse a Databricks type string (``ARRAY<STRUCT<a: INT>>``) into a sqlglot type."""
     try:
-        return exp.DataType.build(type_text, dialect="databricks")
+        data_type = exp.DataType.build(type_text, dialect="databricks")
     except (sqlglot.errors.ParseError, ValueError) as error:
         raise LocalWarehouseError(
             "PARSE_SYNTAX_ERROR", f"Syntax error: cannot parse the data type {type_text!r}."
         ) from error
+    with_spark_defaults(data_type)
+    return data_type
+
+
+def with_spark_defaults(tree: exp.Expr) -> None:
+    """Fill in Spark's defaults DuckDB does not share: a bare DECIMAL is DECIMAL(10,0) (DuckDB's
+    would be DECIMAL(18,3))."""
+    for node in tree.find_all(exp.DataType):
+        if node.this == exp.DataType.Type.DECIMAL and not node.expressions:
+            node.set("expressions", [exp.DataTypeParam(this=exp.Literal.number(n)) for n in (10, 0)])
 
 
 def duckdb_type(type_text: str) -> str:
@@ -79,23 +88,6 @@ def duckdb_type(type_text: str) -> str:
     if simple:
         return simple
     return parse_type(type_text).sql(dialect="duckdb")
-
-
-def json_structure(data_type: exp.DataType) -> Any:
-    """The ``from_json`` structure DuckDB wants for a Spark type (``ARRAY<STRUCT<a INT>>``)."""
-    kind = data_type.this
-    if kind == exp.DataType.Type.ARRAY:
-        return [json_structure(data_type.expressions[0])]
-    if kind == exp.DataType.Type.STRUCT:
-        structure = {}
-        for field in data_type.expressions:
-            structure[field.this.name] = json_structure(field.args["kind"])
-        return structure
-    if kind == exp.DataType.Type.MAP:
-        # DuckDB's from_json has no MAP; a JSON object becomes a MAP through json_transform
-        # with the MAP type spelled as a string.
-        return data_type.sql(dialect="duckdb")
-    return data_type.sql(dialect="duckdb").replace("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE")
 
 
 def databricks_type_name(duck_type: str) -> str:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
 import pytest
 from databricks.sql.exc import ServerOperationError
+
+from warehouse.local.duckdb_errors import translate_duckdb_error
+from warehouse.local.translate import Plan
 
 from .conftest import connect
 
@@ -114,3 +118,88 @@ def test_unsupported_sql_says_so(cursor: Any, statement: str, what: str) -> None
     """SQL outside the implemented subset fails with a clear UNSUPPORTED_FEATURE message."""
     message = _error_of(cursor, statement)
     assert message.startswith("[UNSUPPORTED_FEATURE.LOCAL_WAREHOUSE]") and what in message
+
+
+def test_unknown_function_is_unresolved_routine(cursor: Any) -> None:
+    """A function Databricks does not know is UNRESOLVED_ROUTINE naming it and the search path,
+    also when DuckDB has one of that name; never a catalog error."""
+    message = _error_of(cursor, "SELECT no_such_fn(1)")
+    assert message.startswith("[UNRESOLVED_ROUTINE] Cannot resolve function `no_such_fn` on search path")
+    assert "`main`.`default`" in message and "SQLSTATE: 42883" in message
+    assert _error_of(cursor, "SELECT list_value(1)").startswith("[UNRESOLVED_ROUTINE]")  # DuckDB's only
+    assert "`myschema`.`myfun`" in _error_of(cursor, "SELECT myschema.myfun(1)")
+
+
+def test_databricks_function_without_a_translation_says_so(cursor: Any) -> None:
+    """A Databricks function that the local warehouse cannot run is UNSUPPORTED_FEATURE, not unknown."""
+    for statement in ("SELECT bround(2.5)", "SELECT soundex('x')"):
+        message = _error_of(cursor, statement)
+        assert message.startswith("[UNSUPPORTED_FEATURE.LOCAL_WAREHOUSE]"), message
+
+
+@pytest.mark.parametrize(
+    ("statement", "error_class", "text"),
+    [
+        (
+            "SELECT CAST('abc' AS INT)",
+            "CAST_INVALID_INPUT",
+            'The value \'abc\' of the type "STRING" cannot be cast to "INT" because it is malformed.',
+        ),
+        (
+            "SELECT CAST(3000000000 AS INT)",
+            "CAST_OVERFLOW",
+            'The value 3000000000 of the type "BIGINT" cannot be cast to "INT" due to an overflow.',
+        ),
+        (
+            "SELECT CAST(123456.7 AS DECIMAL(4,1))",
+            "NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION",
+            "Decimal(4, 1)",
+        ),
+        ("SELECT 2147483647 + 1", "ARITHMETIC_OVERFLOW", "Overflow"),
+        ("SELECT 5 % 0", "DIVIDE_BY_ZERO", "Division by zero."),
+    ],
+)
+def test_value_errors_have_databricks_classes(
+    cursor: Any, statement: str, error_class: str, text: str
+) -> None:
+    """Casts, overflows and division by zero fail with the class Databricks (ANSI mode) uses."""
+    message = _error_of(cursor, statement)
+    assert message.startswith(f"[{error_class}]") and text in message, message
+
+
+@pytest.mark.parametrize(
+    ("exception", "text", "error_class"),
+    [
+        (duckdb.CatalogException, "Catalog Error: Sequence with name s does not exist!", "INTERNAL_ERROR"),
+        (
+            duckdb.CatalogException,
+            "Catalog Error: Type with name nosuchtype does not exist!",
+            "UNSUPPORTED_DATATYPE",
+        ),
+        (
+            duckdb.CatalogException,
+            "Catalog Error: Scalar Function with name bround does not exist!",
+            "UNSUPPORTED_FEATURE.LOCAL_WAREHOUSE",
+        ),
+        (duckdb.CatalogException, 'Catalog Error: Catalog "uc__gone" does not exist!', "CATALOG_NOT_FOUND"),
+        (duckdb.CatalogException, "Catalog Error: Schema with name nope does not exist!", "SCHEMA_NOT_FOUND"),
+        (
+            duckdb.CatalogException,
+            "Catalog Error: Table with name nope does not exist!",
+            "TABLE_OR_VIEW_NOT_FOUND",
+        ),
+        (duckdb.InvalidInputException, "Invalid Input Error: something else entirely", "INTERNAL_ERROR"),
+        (duckdb.NotImplementedException, "Not implemented Error: a feature", "INTERNAL_ERROR"),
+    ],
+)
+def test_duckdb_errors_keep_to_what_they_are(
+    exception: type[duckdb.Error], text: str, error_class: str
+) -> None:
+    """Only a missing catalog, schema or table becomes CATALOG/SCHEMA/TABLE_OR_VIEW_NOT_FOUND; other
+    DuckDB catalog errors and unknown errors keep an honest class (INTERNAL_ERROR with DuckDB's text)."""
+    error = translate_duckdb_error(exception(text), Plan(kind="SELECT", sql="SELECT 1"))
+    assert error.error_class == error_class
+    if error_class == "INTERNAL_ERROR":
+        assert text in str(error)
+    if error_class == "CATALOG_NOT_FOUND":
+        assert "`gone`" in str(error)

@@ -244,3 +244,61 @@ def test_from_json_with_a_map_or_array_schema(cursor: Any) -> None:
     row = cursor.fetchone()
     assert dict(row.m) == {"x": 1, "y": 2}
     assert list(row.a) == [3, 4]
+
+
+def test_information_schema_columns_reports_nullability_as_the_service_reads_it(cursor: Any) -> None:
+    """The service's query (named :s and :t) gives full_data_type as DESCRIBE spells it and is_nullable
+    'NO'/'YES'; table and schema names are stored lower case, column names as declared."""
+    cursor.execute("CREATE CATALOG IF NOT EXISTS wh_tests")
+    cursor.execute("CREATE SCHEMA IF NOT EXISTS wh_tests.Nullability")
+    try:
+        cursor.execute(
+            "CREATE TABLE wh_tests.Nullability.MixedCase (Id BIGINT NOT NULL, `Label` VARCHAR(5), "
+            "amount DECIMAL(12, 3) NOT NULL, tags ARRAY<STRING>, attrs STRUCT<x: INT, y: STRING> NOT NULL)"
+        )
+        cursor.execute(
+            "SELECT column_name, full_data_type, is_nullable FROM wh_tests.information_schema.columns "
+            "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position",
+            {"s": "nullability", "t": "mixedcase"},
+        )
+        rows = [tuple(r) for r in cursor.fetchall()]
+        assert rows == [
+            ("Id", "bigint", "NO"),
+            ("Label", "varchar(5)", "YES"),
+            ("amount", "decimal(12,3)", "NO"),
+            ("tags", "array<string>", "YES"),
+            ("attrs", "struct<x:int,y:string>", "NO"),
+        ]
+        cursor.execute("DESCRIBE TABLE wh_tests.nullability.mixedcase")
+        assert [(r.col_name, r.data_type) for r in cursor.fetchall()] == [(name, t) for name, t, _ in rows]
+    finally:
+        cursor.execute("DROP SCHEMA IF EXISTS wh_tests.nullability CASCADE")
+
+
+def test_describe_table_extended_is_refused_clearly(cursor: Any, wells: str) -> None:
+    """DESCRIBE TABLE EXTENDED is not emulated; the message points at information_schema.columns."""
+    from databricks.sql.exc import ServerOperationError
+
+    for statement in (
+        f"DESCRIBE TABLE EXTENDED {wells}",
+        f"DESCRIBE EXTENDED {wells}",
+        f"DESC FORMATTED {wells}",
+    ):
+        with pytest.raises(ServerOperationError) as caught:
+            cursor.execute(statement)
+        message = str(caught.value)
+        assert (
+            message.startswith("[UNSUPPORTED_FEATURE.LOCAL_WAREHOUSE]")
+            and "information_schema.columns" in message
+        )
+
+
+def test_a_bare_decimal_is_decimal_10_0(cursor: Any, schema: str) -> None:
+    """DECIMAL without precision is Databricks' DECIMAL(10,0) (not DuckDB's DECIMAL(18,3)), in a
+    table and in a cast."""
+    cursor.execute(f"CREATE TABLE {schema}.d (v DECIMAL)")
+    cursor.execute(f"INSERT INTO {schema}.d VALUES (CAST(:v AS DECIMAL))", {"v": "1.5"})
+    cursor.execute(f"SELECT v FROM {schema}.d")
+    assert str(cursor.fetchone().v) == "2"
+    cursor.execute(f"DESCRIBE TABLE {schema}.d")
+    assert cursor.fetchone().data_type == "decimal(10,0)"
