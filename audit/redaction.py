@@ -8,6 +8,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from common.parsers import load_json
+
 REDACTED = "[REDACTED]"
 
 # A JSON key whose name contains one of these (case-insensitive) has its value replaced.
@@ -40,8 +42,9 @@ def redact_body(body: Any, secrets: Iterable[str] = (), limit: int = 5000) -> st
     if isinstance(body, bytes | bytearray):
         body = bytes(body).decode("utf-8", errors="replace")
     if isinstance(body, str):
-        with contextlib.suppress(ValueError):  # not JSON: only the text patterns apply
-            body = json.loads(body) if body.strip() else ""
+        # Not JSON, or nested too deep to walk: only the text patterns apply.
+        with contextlib.suppress(ValueError):
+            body = load_json(body, parse_constant=None) if body.strip() else ""
     if not isinstance(body, str):
         body = json.dumps(redact_value(body), ensure_ascii=False, default=str)
     return redact_text(body, secrets)[:limit]

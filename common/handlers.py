@@ -1,9 +1,12 @@
 """The one place that shapes error responses: ``{"error": true, "message": str, "details": {}}``.
 
-DRF views reach ``api_exception_handler`` (``REST_FRAMEWORK["EXCEPTION_HANDLER"]``); everything
-else (unknown URLs, errors outside DRF) reaches the ``handler4xx``/``handler500`` views below,
-which ``project.urls`` installs. Both build the body with ``error_body``. Each shaped error is
-announced with ``common.signals.api_error_shaped`` (the audit app records it).
+DRF views reach ``api_exception_handler`` (``REST_FRAMEWORK["EXCEPTION_HANDLER"]``); an
+exception escaping any other view under /api/ reaches ``exception_response`` (through
+``common.middleware.ApiErrorMiddleware``, in DEBUG too); everything else (unknown URLs, errors
+outside views) reaches the ``handler4xx``/``handler500`` views below, which ``project.urls``
+installs, or, under /api/, the middleware's ``json_error_response``. All build the body with
+``error_body``. Each error shaped from an exception is announced with
+``common.signals.api_error_shaped`` (the audit app records it).
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
@@ -35,20 +40,50 @@ _ERROR_TYPES = {"required": "missing"}
 _QUERY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+@dataclass(frozen=True)
+class _Shaped:
+    """An error response before it is one: status, body and extra headers."""
+
+    status_code: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     """Turn any exception raised in a DRF view into the error format (never ``None``), and log it."""
-    response = _exception_response(exc, context)
+    shaped = _announced(exc, context)
+    return Response(shaped.body, status=shaped.status_code, headers=shaped.headers)
+
+
+def exception_response(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The same answer for an exception that escaped a view outside DRF (or DRF's handling)."""
+    shaped = _announced(exc, {"request": request})
+    return json_error_response(shaped.status_code, shaped.body, shaped.headers)
+
+
+def json_error_response(
+    status_code: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    """An error ``body`` rendered as DRF renders API responses, outside any DRF view."""
+    response = HttpResponse(JSONRenderer().render(body), status=status_code, content_type="application/json")
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _announced(exc: Exception, context: Mapping[str, Any]) -> _Shaped:
+    shaped = _exception_response(exc, context)
     api_error_shaped.send(
         sender=api_exception_handler,
         request=context.get("request"),
         exc=exc,
-        status_code=response.status_code,
-        body=response.data,
+        status_code=shaped.status_code,
+        body=shaped.body,
     )
-    return response
+    return shaped
 
 
-def _exception_response(exc: Exception, context: Mapping[str, Any]) -> Response:
+def _exception_response(exc: Exception, context: Mapping[str, Any]) -> _Shaped:
     set_rollback()
     if isinstance(exc, WarehouseError):
         return _warehouse_error_response(exc)
@@ -88,7 +123,7 @@ def validation_errors(detail: Any, loc: tuple[str | int, ...]) -> list[dict[str,
     return [{"type": _ERROR_TYPES.get(code, code), "loc": list(loc), "msg": str(detail)}]
 
 
-def _api_error_response(exc: exceptions.APIException, context: Mapping[str, Any]) -> Response:
+def _api_error_response(exc: exceptions.APIException, context: Mapping[str, Any]) -> _Shaped:
     headers: dict[str, str] = {}
     status_code = exc.status_code
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
@@ -99,7 +134,7 @@ def _api_error_response(exc: exceptions.APIException, context: Mapping[str, Any]
     wait = _throttle_wait(exc)
     if wait is not None:
         headers["Retry-After"] = str(wait)
-    return Response(_api_error_body(exc, context), status=status_code, headers=headers)
+    return _Shaped(status_code, _api_error_body(exc, context), headers)
 
 
 def _api_error_body(exc: exceptions.APIException, context: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,27 +157,26 @@ def _throttle_wait(exc: exceptions.APIException) -> int | None:
     return None if wait is None else int(wait)
 
 
-def _warehouse_error_response(exc: WarehouseError) -> Response:
+def _warehouse_error_response(exc: WarehouseError) -> _Shaped:
     if isinstance(exc, WarehouseNotConfigured):
         request_logger.error("Warehouse not configured: %s", exc.message)
-        return Response(error_body(exc.message), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        return _Shaped(status.HTTP_500_INTERNAL_SERVER_ERROR, error_body(exc.message))
     request_logger.warning("Warehouse error (%s): %s", exc.error_class, exc.message)
     details = {"type": "DatabaseError", "info": exc.message, "error_class": exc.error_class}
     status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR
     if exc.transient:  # unreachable or busy: the warehouse's state, not a bug; retry later
         status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return Response(error_body("Database operation failed", details), status=status_code)
+    return _Shaped(status_code, error_body("Database operation failed", details))
 
 
-def _internal_error_response(exc: Exception, context: Mapping[str, Any]) -> Response:
+def _internal_error_response(exc: Exception, context: Mapping[str, Any]) -> _Shaped:
     request = context.get("request")
     exc_info = (type(exc), exc, exc.__traceback__)
     request_logger.error("Internal Server Error: %s", getattr(request, "path", "?"), exc_info=exc_info)
     details: dict[str, Any] = {}
     if settings.DEBUG:
         details = {"type": type(exc).__name__, "info": str(exc), "traceback": traceback.format_exception(exc)}
-    body = error_body("Internal server error", details)
-    return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return _Shaped(status.HTTP_500_INTERNAL_SERVER_ERROR, error_body("Internal server error", details))
 
 
 # Django's error views, for requests that never reach a DRF view.

@@ -1,7 +1,8 @@
 """Events one app announces and another records, so that neither imports the other.
 
-``api_error_shaped``: an error response was built for an exception raised in a DRF view.
-Arguments: ``request`` (DRF ``Request`` or ``HttpRequest``), ``exc``, ``status_code``, ``body``.
+``api_error_shaped``: an error response was built for an exception raised in a DRF view (or
+in any other view under /api/, by ``common.middleware.ApiErrorMiddleware``). Arguments:
+``request`` (DRF ``Request`` or ``HttpRequest``), ``exc``, ``status_code``, ``body``.
 
 ``job_failed``: a job ended ``failed``. Arguments, all plain values: ``job_id``, ``operation``,
 ``catalog``, ``schema``, ``table``, ``principal`` (the name written to ``*_by``), ``client_id``,

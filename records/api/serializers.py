@@ -9,13 +9,13 @@ rows is a 413. Rows are never checked field by field here: the compiled validato
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from rest_framework import serializers
 
 from common.errors import ApiError
+from common.parsers import load_json
 
 from ..tables import FILTER_OPS, LIST_OPS, NULL_OPS, Column
 from ..validation.identifiers import validate_identifier
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 DEFAULT_MAX_ROWS_PER_REQUEST = 100_000
+# LIMIT/OFFSET take a 32-bit INT on Databricks (INVALID_LIMIT_LIKE_EXPRESSION beyond), and the
+# connector sends a larger Python int as a BIGINT parameter.
+MAX_READ_OFFSET = 2**31 - 1
 
 
 def check_row_count(count: int, what: str) -> None:
@@ -272,7 +275,7 @@ class ReadQuerySerializer(serializers.Serializer[dict[str, Any]]):
     schema = IdentifierField()
     table = IdentifierField()
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_READ_OFFSET, default=0)
     columns = serializers.CharField(default="*", allow_blank=True, help_text="comma-separated names, or *")
     filters = serializers.CharField(
         required=False,
@@ -291,7 +294,7 @@ class ReadQuerySerializer(serializers.Serializer[dict[str, Any]]):
         if not value.strip():
             return []
         try:
-            parsed = json.loads(value, parse_constant=_reject_constant)
+            parsed = load_json(value, parse_constant=_reject_constant)  # nested 64 levels at most
         except ValueError as error:
             raise serializers.ValidationError(f"filters is not valid JSON: {error}") from None
         if not isinstance(parsed, list):

@@ -16,6 +16,8 @@ from rest_framework.views import APIView
 
 from access.authentication import ApiKeyAuthentication
 from access.models import ApiClient
+from common.pagination import CheckedLimitOffsetPagination
+from common.parsers import NestingLimitedJSONParser
 
 from ..jobs.selectors import jobs_of
 from ..jobs.submit import records_submit
@@ -33,11 +35,13 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
-# The base of every records endpoint: the caller is the API key's client. (A comment, not a
+# The base of every records endpoint: the caller is the API key's client; bodies are JSON
+# nested at most common.parsers.MAX_JSON_NESTING levels (deeper is a 400). (A comment, not a
 # docstring: drf-spectacular would show a docstring as the description of every endpoint.)
 class ApiKeyView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsAuthenticated]
+    parser_classes = [NestingLimitedJSONParser]
 
     @property
     def client(self) -> ApiClient:
@@ -142,6 +146,8 @@ class RecordsReadView(ApiKeyView):
 
 class JobListView(ApiKeyView, generics.ListAPIView):
     serializer_class = JobSerializer
+    # limit 1-200, offset 0-2**31-1; anything else is a 400 (DRF's own class clamps or ignores).
+    pagination_class = CheckedLimitOffsetPagination
 
     def get_queryset(self) -> Any:
         return jobs_of(

@@ -2,6 +2,11 @@
 
 ``parse_type`` is strict (a client's ``schema_definition``: unknown types are a 400);
 ``parse_table_type`` never fails (a table may use types the service does not validate).
+
+Complex types nest at most ``MAX_TYPE_NESTING`` levels (``ARRAY<ARRAY<INT>>`` is 2): a deeper
+client type is ``InvalidDataType``; a deeper table type is opaque (not checked, the warehouse
+decides), since the row checkers generated from types are Python source with one nested
+block per level.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import functools
 import re
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from common.errors import ApiError
 from warehouse.sql import IDENTIFIER, IDENTIFIER_PATTERN
@@ -50,6 +56,9 @@ _ALIASES = {
 }
 _COMPLEX = frozenset({"ARRAY", "MAP", "STRUCT"})
 _MAX_LENGTH = 2**31 - 1
+# Levels of ARRAY, MAP and STRUCT inside one another. A generated row checker has one loop or
+# branch per level; Python refuses more than 20 nested loops and 100 indentation levels.
+MAX_TYPE_NESTING = 16
 
 
 @dataclass(frozen=True)
@@ -78,10 +87,11 @@ def _field_text(name: str) -> str:
 
 
 class _TypeSyntaxError(Exception):
-    def __init__(self, reason: str, *, unknown: bool = False) -> None:
+    def __init__(self, reason: str, *, unknown: bool = False, too_deep: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.unknown = unknown
+        self.too_deep = too_deep
 
 
 _TOKEN = re.compile(rf"\s*(?:`((?:[^`]|``)+)`|({IDENTIFIER_PATTERN})|([0-9]+)|([<>(),:]))")
@@ -108,6 +118,7 @@ class _TypeParser:
                 self.tokens.append((kind, word or number or punct))
             pos = match.end()
         self.pos = 0
+        self.nesting = 0  # complex types open around the one being parsed
 
     def parse(self) -> DataType:
         data_type = self._type()
@@ -149,12 +160,8 @@ class _TypeParser:
             return self._decimal()
         if name in ("VARCHAR", "CHAR"):
             return self._char(name)
-        if name == "ARRAY":
-            return self._array()
-        if name == "MAP":
-            return self._map()
-        if name == "STRUCT":
-            return self._struct()
+        if name in _COMPLEX:
+            return self._complex(name)
         if not self.strict:
             return DataType(name, opaque=True)
         raise _TypeSyntaxError(f"unknown type {word}", unknown=True)
@@ -179,6 +186,16 @@ class _TypeParser:
         if not 1 <= length <= _MAX_LENGTH:
             raise _TypeSyntaxError(f"{name} length must be from 1 to {_MAX_LENGTH}")
         return DataType(name, (length,))
+
+    def _complex(self, name: str) -> DataType:
+        """An ARRAY, MAP or STRUCT, refused once more than ``MAX_TYPE_NESTING`` are open (so
+        the recursion is bounded too)."""
+        self.nesting += 1
+        if self.nesting > MAX_TYPE_NESTING:
+            raise _TypeSyntaxError(f"nested deeper than {MAX_TYPE_NESTING} levels", too_deep=True)
+        parsed = self._array() if name == "ARRAY" else self._map() if name == "MAP" else self._struct()
+        self.nesting -= 1
+        return parsed
 
     def _array(self) -> DataType:
         element = DataType("STRING")
@@ -219,8 +236,9 @@ class _TypeParser:
 
 
 def parse_type(text: str) -> DataType:
-    """The parsed form of a client's type (``decimal(10, 2)``); ``InvalidDataType`` if unknown."""
-    details = {"supported": list(SUPPORTED_TYPES)}
+    """The parsed form of a client's type (``decimal(10, 2)``); ``InvalidDataType`` if unknown,
+    malformed or nested deeper than ``MAX_TYPE_NESTING``."""
+    details: dict[str, Any] = {"supported": list(SUPPORTED_TYPES)}
     if not isinstance(text, str):
         raise InvalidDataType(f"Unknown data type: {text!r}", details=details)
     try:
@@ -228,6 +246,8 @@ def parse_type(text: str) -> DataType:
     except _TypeSyntaxError as error:
         if error.unknown:
             raise InvalidDataType(f"Unknown data type: {clip(text)}", details=details) from None
+        if error.too_deep:
+            details["max_nesting"] = MAX_TYPE_NESTING
         raise InvalidDataType(f"Invalid data type: {clip(text)} ({error.reason})", details=details) from None
 
 
@@ -240,7 +260,9 @@ def parse_table_type(describe_type: str) -> str:
     """The canonical spelling of a ``DESCRIBE TABLE`` type (``map<string,int>``).
 
     Never fails: a type this module does not know (``variant``, ``interval day``) comes back
-    upper-cased and is then accepted as is by row validation; the warehouse decides."""
+    upper-cased and is then accepted as is by row validation; the warehouse decides. A type
+    nested deeper than ``MAX_TYPE_NESTING`` is accepted as is too, in the table's spelling
+    (its struct field names keep their case)."""
     return str(table_type(describe_type))
 
 
@@ -248,8 +270,9 @@ def parse_table_type(describe_type: str) -> str:
 def table_type(text: str) -> DataType:
     try:
         return _TypeParser(text, strict=False).parse()
-    except _TypeSyntaxError:
-        return DataType(" ".join(text.split()).upper(), opaque=True)
+    except _TypeSyntaxError as error:
+        spelled = " ".join(text.split())
+        return DataType(spelled if error.too_deep else spelled.upper(), opaque=True)
 
 
 def clip(text: str, limit: int = 200) -> str:

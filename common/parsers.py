@@ -1,0 +1,96 @@
+"""JSON with bounded nesting: request bodies (``NestingLimitedJSONParser``) and JSON in query strings.
+
+Python's ``json`` module parses recursively, so a body nested ~1,000 levels deep raises
+``RecursionError`` (a 500). Here the nesting is measured first, without recursion and without
+building any object, and JSON nested deeper than ``MAX_JSON_NESTING`` levels of arrays and
+objects is refused: a 400 ``JSON parse error - ...`` for a body, a ``ValueError`` for callers
+of ``load_json``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+from collections.abc import Callable, Mapping
+from typing import IO, Any
+
+from django.conf import settings
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+from rest_framework.utils import json
+
+# The top-level array or object is level 1; a write's rows are level 3 and their values 4.
+MAX_JSON_NESTING = 64
+
+# Only quotes and brackets matter for nesting; every other byte is dropped.
+_DROPPED = bytes(byte for byte in range(256) if byte not in b'"[]{}')
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+# As signed bytes: "[" is +1 and "]" is -1, so a running sum is the nesting level.
+_SIGNS = bytes.maketrans(b"[]", b"\x01\xff")
+
+
+class JsonTooDeep(ValueError):
+    """JSON nested deeper than allowed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"nested deeper than {limit} levels of arrays and objects")
+        self.limit = limit
+
+
+def json_nesting_exceeds(text: str | bytes, limit: int = MAX_JSON_NESTING) -> bool:
+    """Whether JSON ``text`` nests arrays and objects more than ``limit`` levels deep.
+
+    Exact for valid JSON; for invalid JSON it may answer True where the parser would have
+    reported a syntax error, never False where parsing would recurse deeper than ``limit``.
+    Linear time: bytes-level passes, then one running sum, all in C.
+    """
+    data = _brackets(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
+    run = b"[" * (limit + 1)
+    removed = 0  # levels removed so far by deleting innermost "[]" pairs
+    while data:
+        if removed > limit or run in data:
+            return True
+        shorter = data.replace(b"[]", b"")
+        if len(shorter) * 2 > len(data):
+            break  # few leaves left (long chains): count the rest in one pass instead
+        data, removed = shorter, removed + 1
+    levels = itertools.accumulate(memoryview(data.translate(_SIGNS)).cast("b"))
+    return any(map((limit - removed).__lt__, levels))
+
+
+def _brackets(data: bytes) -> bytes:
+    """The brackets of ``data`` outside strings, as ``[`` and ``]`` only."""
+    # Escaped backslashes and quotes go first, so that every quote left opens or closes a
+    # string; then everything but quotes and brackets, then strings without brackets ("").
+    data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    data = data.translate(None, _DROPPED).replace(b'""', b"")
+    if b'"' in data:
+        data = b"".join(data.split(b'"')[::2])  # what is left of strings holds brackets
+    return data.translate(_SQUARE)
+
+
+def load_json(text: str, *, parse_constant: Callable[[str], Any] | None = json.strict_constant) -> Any:
+    """``json.loads`` refusing more than ``MAX_JSON_NESTING`` levels (``JsonTooDeep``, a
+    ``ValueError`` like every other reason) and, by default, NaN and Infinity."""
+    if json_nesting_exceeds(text, MAX_JSON_NESTING):
+        raise JsonTooDeep(MAX_JSON_NESTING)
+    return json.loads(text, parse_constant=parse_constant)
+
+
+class NestingLimitedJSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing bodies nested deeper than ``MAX_JSON_NESTING`` with a 400
+    (``JSON parse error - nested deeper than 64 levels of arrays and objects``)."""
+
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        raw = stream.read()
+        try:
+            text = raw.decode(encoding)
+            # UTF-8 (nearly every body) is measured as it came, without encoding it again.
+            if json_nesting_exceeds(raw if codecs.lookup(encoding).name == "utf-8" else text):
+                raise JsonTooDeep(MAX_JSON_NESTING)
+            return json.loads(text, parse_constant=json.strict_constant if self.strict else None)
+        except (ValueError, LookupError) as exc:  # also bytes the charset cannot decode, or no text charset
+            raise ParseError(f"JSON parse error - {exc}") from None
