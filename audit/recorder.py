@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 REQUEST_BODY_LIMIT = 5000
 STACK_TRACE_LIMIT = 20000
+# A message carries the error's details (up to 100 bad rows): bounded, so that a log row
+# always fits one warehouse statement when it is shipped.
+ERROR_MESSAGE_LIMIT = 20000
 # Attributes set on the HttpRequest by this module and the middleware.
 RECORDED_FLAG = "_audit_recorded"
 STARTED_AT = "_audit_started"
@@ -86,7 +89,7 @@ def apilog_record_job_failure(
             "method": "JOB",
             "status_code": 500,
             "error_type": error_type,
-            "error_message": redact_text(text),
+            "error_message": redact_text(text)[:ERROR_MESSAGE_LIMIT],
             "request_body": redact_body(payload, limit=REQUEST_BODY_LIMIT),
             "user": principal,
             "client_id": client_id,
@@ -116,7 +119,7 @@ def _response_fields(request: HttpRequest, response: HttpResponseBase) -> dict[s
     exc = getattr(request, EXCEPTION, None)
     fields = _request_fields(request, response.status_code) | {
         "error_type": type(exc).__name__ if exc is not None else _error_type_of(response.status_code),
-        "error_message": redact_text(_response_message(response), _secrets_of(request)),
+        "error_message": redact_text(_response_message(response), _secrets_of(request))[:ERROR_MESSAGE_LIMIT],
     }
     if exc is not None:
         fields["stack_trace"] = _trace(exc, request)
@@ -147,7 +150,7 @@ def _request_fields(request: Request | HttpRequest, status_code: int) -> dict[st
 def _error_fields(http: HttpRequest, exc: BaseException, body: Any) -> dict[str, Any]:
     return {
         "error_type": type(exc).__name__,
-        "error_message": redact_text(_message_of(body) or str(exc), _secrets_of(http)),
+        "error_message": redact_text(_message_of(body) or str(exc), _secrets_of(http))[:ERROR_MESSAGE_LIMIT],
         "stack_trace": _trace(exc, http),
     }
 

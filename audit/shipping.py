@@ -34,8 +34,9 @@ def apilog_ship(*, batch_size: int | None = None) -> int:
         create = sql.create_table(catalog, schema)
         client.execute(create.sql, create.params)
         while batch := list(ApiLog.objects.filter(shipped_at__isnull=True).order_by("id")[:size]):
-            merge = sql.merge_rows(catalog, schema, [_row(log) for log in batch])
-            client.execute(merge.sql, merge.params)
+            rows = [shipped_row(log) for log in batch]
+            for merge in sql.merge_rows(catalog, schema, rows, settings.RECORDS_MAX_PARAMETER_BYTES):
+                client.execute(merge.sql, merge.params)
             ApiLog.objects.filter(pk__in=[log.pk for log in batch]).update(shipped_at=timezone.now())
             shipped += len(batch)
     except WarehouseError as error:
@@ -51,7 +52,8 @@ def apilog_purge(*, days: int | None = None) -> int:
     return deleted
 
 
-def _row(log: ApiLog) -> dict[str, Any]:
+def shipped_row(log: ApiLog) -> dict[str, Any]:
+    """``log`` as a row of the warehouse's ``api_log`` table (the seed's 15 columns)."""
     # UTC, without offset: read as TIMESTAMP by Databricks and the local warehouse alike.
     stamp = log.timestamp.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     return {

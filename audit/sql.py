@@ -2,7 +2,8 @@
 
 The log's catalog and schema are validated and backtick-quoted; values only travel as named
 parameters. A batch of rows is ONE JSON parameter (``warehouse.sql.json_rows``), so a
-statement has one parameter whatever the batch size.
+statement has one parameter whatever the batch size, cut into several statements when its
+bytes exceed the parameter budget.
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from warehouse.sql import Statement, TableName, json_rows, merge_new_rows, quote_identifier, to_json
+from warehouse.sql import (
+    Statement,
+    TableName,
+    json_array_chunks,
+    json_rows,
+    merge_new_rows,
+    quote_identifier,
+    to_json,
+)
 
 TABLE = "api_log"
 
@@ -48,8 +57,11 @@ def create_table(catalog: str, schema: str) -> Statement:
     )
 
 
-def merge_rows(catalog: str, schema: str, rows: Sequence[Mapping[str, Any]]) -> Statement:
-    """One statement inserting ``rows`` whose ``log_id`` is not in the table yet.
+def merge_rows(
+    catalog: str, schema: str, rows: Sequence[Mapping[str, Any]], max_parameter_bytes: int
+) -> list[Statement]:
+    """Statements inserting ``rows`` whose ``log_id`` is not in the table yet, as few as the
+    parameter budget allows (``ParameterTooLarge`` for a row that cannot fit alone).
 
     Shipping a batch twice (a crash after the write, before the rows were marked shipped)
     lands it once.
@@ -63,7 +75,8 @@ def merge_rows(catalog: str, schema: str, rows: Sequence[Mapping[str, Any]]) -> 
         columns=[quote_identifier(name) for name, _ in COLUMNS],
         values=[f"s.{quote_identifier(name)}" for name, _ in COLUMNS],
     )
-    return Statement(sql, {"rows": to_json(list(rows))})
+    encoded = (to_json(row) for row in rows)
+    return [Statement(sql, {"rows": chunk}) for chunk, _ in json_array_chunks(encoded, max_parameter_bytes)]
 
 
 def _select_column(name: str, type_: str) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 from databricks import sql
 
 from warehouse.local.testing import LocalWarehouseProcess
+from warehouse.sql import json_array_chunks
 
 COLUMNS = {
     "api10": "BIGINT",
@@ -36,6 +37,8 @@ COLUMNS = {
     "wellspacing": "DOUBLE",
 }
 MAX_PARAMETERS = 256
+# RECORDS_MAX_PARAMETER_BYTES' default.
+PARAMETER_BUDGET = 900_000
 
 
 def make_rows(count: int) -> list[dict[str, Any]]:
@@ -56,12 +59,17 @@ def make_rows(count: int) -> list[dict[str, Any]]:
 
 
 def insert_json(cursor: Any, table: str, rows: list[dict[str, Any]]) -> int:
+    """The rows as JSON parameters, each statement within the service's default budget of
+    parameter bytes (the warehouse refuses more than 1 MB, as Databricks does)."""
     struct = ", ".join(f"{name}: {type_}" for name, type_ in COLUMNS.items())
-    cursor.execute(
-        f"INSERT INTO {table} SELECT * FROM inline(from_json(:rows, 'ARRAY<STRUCT<{struct}>>'))",  # noqa: S608
-        {"rows": json.dumps(rows)},
-    )
-    return 1
+    statements = 0
+    for batch, _ in json_array_chunks((json.dumps(row) for row in rows), PARAMETER_BUDGET):
+        cursor.execute(
+            f"INSERT INTO {table} SELECT * FROM inline(from_json(:rows, 'ARRAY<STRUCT<{struct}>>'))",  # noqa: S608
+            {"rows": batch},
+        )
+        statements += 1
+    return statements
 
 
 def insert_values(cursor: Any, table: str, rows: list[dict[str, Any]]) -> int:

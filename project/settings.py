@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -102,6 +103,9 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 MIDDLEWARE = [
     # Outermost: times the whole request and records every error response once (api_log).
     "audit.middleware.ApiLogMiddleware",
+    # Inside it, so the log records the JSON body: every error under /api/ answers the error
+    # format, DEBUG or not (Django's debug pages stay for the admin and the docs).
+    "common.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -244,8 +248,12 @@ RECORDS_RETRY_BACKOFF_MAX: float = env.float("RECORDS_RETRY_BACKOFF_MAX", defaul
 RECORDS_MAX_ROWS_PER_REQUEST: int = env.int("RECORDS_MAX_ROWS_PER_REQUEST", default=100_000)
 RECORDS_MAX_BODY_BYTES: int = env.int("RECORDS_MAX_BODY_BYTES", default=64 * 1024 * 1024)
 RECORDS_MAX_WAIT_SECONDS: int = 30
-# One INSERT/MERGE statement carries at most this many bytes of JSON rows.
-RECORDS_MAX_BATCH_BYTES: int = env.int("RECORDS_MAX_BATCH_BYTES", default=8 * 1024 * 1024)
+# The bytes of parameter values one statement may carry (rows, keys, filter values...), as the
+# connector sends them. Databricks refuses more than 1 MB (1,048,576 bytes); the margin covers
+# what a future connector adds. Larger requests become several statements.
+RECORDS_MAX_PARAMETER_BYTES: int = env.int("RECORDS_MAX_PARAMETER_BYTES", default=900_000)
+if not 1024 <= RECORDS_MAX_PARAMETER_BYTES <= 1024 * 1024:
+    raise ImproperlyConfigured("RECORDS_MAX_PARAMETER_BYTES must be from 1024 to 1048576 (Databricks' 1 MB)")
 # How long a table's columns (DESCRIBE) are cached for validating rows.
 RECORDS_SCHEMA_CACHE_SECONDS: float = env.float("RECORDS_SCHEMA_CACHE_SECONDS", default=30.0)
 # Django refuses bodies above this before any view runs; the records limit above decides.
@@ -256,14 +264,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = RECORDS_MAX_BODY_BYTES
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.NestingLimitedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     # Closed by default: an endpoint that names no authentication (access.authentication)
     # and no permission of its own lets nobody in.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "common.handlers.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.CheckedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
 

@@ -37,7 +37,8 @@ def _execute(statement: Statement) -> list[tuple[object, ...]]:
 
 
 def table_columns(table: TableName, *, fresh: bool = False) -> tuple[Column, ...] | None:
-    """The table's columns from DESCRIBE TABLE, cached briefly; ``None`` if it does not exist.
+    """The table's columns with their types and nullability (``information_schema``), cached
+    briefly; ``None`` if it does not exist.
 
     The cache is per process: a column added elsewhere shows here within
     RECORDS_SCHEMA_CACHE_SECONDS.
@@ -47,13 +48,18 @@ def table_columns(table: TableName, *, fresh: bool = False) -> tuple[Column, ...
         if cached is not None:
             return tuple(Column(*c) for c in cached)
     try:
-        rows = _execute(sql.describe_table(table))
+        rows = _execute(sql.table_columns(table))
     except PermanentWarehouseError as error:
         if error.error_class in NOT_FOUND_CLASSES:
-            # Not cached: another process (a worker's auto_create) may create it any moment.
             return None
         raise
-    columns = tuple(Column(name, parse_table_type(type_text)) for name, type_text in sql.parse_describe(rows))
+    if not rows:
+        # Not cached: another process (a worker's auto_create) may create it any moment.
+        return None
+    columns = tuple(
+        Column(str(name), parse_table_type(str(type_text)), nullable=str(nullable).upper() != "NO")
+        for name, type_text, nullable in rows
+    )
     cached_columns = [(c.name, c.data_type, c.nullable) for c in columns]
     cache.set(_cache_key(table), cached_columns, settings.RECORDS_SCHEMA_CACHE_SECONDS)
     return columns

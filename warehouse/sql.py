@@ -14,7 +14,7 @@ import datetime
 import decimal
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,12 @@ IDENTIFIER_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
 # \Z, not $: "$" would also accept a trailing newline.
 IDENTIFIER = re.compile(rf"^{IDENTIFIER_PATTERN}\Z")
 
-# Databricks rejects a statement with more parameters than this.
+# Databricks' limits on one statement: parameters, the bytes of all parameter values together
+# (databricks-sql-connector docs/parameters.md, "Limitations") and the statement text
+# (Statement Execution API). Builders stay below them (``budget``); ``Statement`` refuses more.
 MAX_PARAMETERS = 256
+MAX_PARAMETER_BYTES = 1024 * 1024
+MAX_STATEMENT_BYTES = 16 * 1024 * 1024
 
 # ``from_json`` fails the statement on a value that does not fit its field (never NULLs it).
 FAILFAST = "map('mode', 'FAILFAST')"
@@ -42,6 +46,58 @@ class Statement:
             raise ValueError(
                 f"A statement may carry at most {MAX_PARAMETERS} parameters; this one has {len(self.params)}"
             )
+        size = parameter_bytes(self.params)
+        if size > MAX_PARAMETER_BYTES:
+            raise ParameterTooLarge(None, size, MAX_PARAMETER_BYTES)
+        if len(self.sql.encode()) > MAX_STATEMENT_BYTES:
+            raise ValueError(f"A statement's text may be at most {MAX_STATEMENT_BYTES} bytes")
+
+    @property
+    def parameter_bytes(self) -> int:
+        return parameter_bytes(self.params)
+
+
+class ParameterTooLarge(ValueError):
+    """One item (a row, a key; ``index`` in its list) or the values every statement of a change
+    carries (``index`` None) need more parameter bytes than a statement may carry."""
+
+    def __init__(self, index: int | None, size: int, capacity: int) -> None:
+        what = "The values every statement carries" if index is None else f"Item {index}"
+        super().__init__(f"{what} need(s) {size} bytes of parameter values; at most {capacity} fit")
+        self.index, self.size, self.capacity = index, size, capacity
+
+
+def value_bytes(value: Any) -> int:
+    """The bytes of ``value`` as databricks-sql-connector sends it: ``str(value)`` in UTF-8
+    (``TSparkParameterValue.stringValue``); NULL travels without a value."""
+    if value is None:
+        return 0
+    return len((value if isinstance(value, str) else str(value)).encode())
+
+
+def parameter_bytes(params: Mapping[str, Any]) -> int:
+    """The bytes of all parameter values of a statement, as they travel."""
+    return sum(value_bytes(value) for value in params.values())
+
+
+def json_array_chunks(encoded: Iterable[str], capacity: int) -> Iterator[tuple[str, int]]:
+    """JSON arrays of the already encoded ``encoded`` items, in order, each at most ``capacity``
+    bytes (UTF-8), with the number of items in each; ``ParameterTooLarge`` for an item that
+    cannot fit even alone."""
+    batch: list[str] = []
+    size = 2  # the brackets
+    for index, text in enumerate(encoded):
+        length = len(text.encode())
+        if length + 2 > capacity:
+            raise ParameterTooLarge(index, length + 2, capacity)
+        added = length + (1 if batch else 0)
+        if batch and size + added > capacity:
+            yield "[" + ",".join(batch) + "]", len(batch)
+            batch, size, added = [], 2, length
+        batch.append(text)
+        size += added
+    if batch:
+        yield "[" + ",".join(batch) + "]", len(batch)
 
 
 def quote_identifier(name: str) -> str:

@@ -12,14 +12,14 @@ from django.utils import timezone
 
 from access.testing import ApiCaller
 from audit.models import ApiLog
-from audit.shipping import apilog_purge, apilog_ship
+from audit.shipping import apilog_purge, apilog_ship, shipped_row
 from records.api import views as records_views
 from records.jobs.payloads import UpdatePayload
 from records.jobs.tasks import job_run_task
 from records.testing import unpublished_job
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
-from warehouse.sql import TableName
+from warehouse.sql import TableName, to_json
 
 from .conftest import LOG_CATALOG
 
@@ -121,6 +121,27 @@ def test_a_batch_shipped_twice_lands_once(
     assert apilog_ship() == 5
     ApiLog.objects.update(shipped_at=None)  # as if the marking had never happened
     assert apilog_ship() == 5
+    assert len(warehouse_rows(log_schema)) == 5
+
+
+def test_a_batch_larger_than_the_parameter_budget_ships_in_several_statements(
+    alice: ApiCaller,
+    log_schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+    local_warehouse: LocalWarehouseProcess,
+) -> None:
+    """Log rows (stack traces included) are cut into statements within the budget; all land once."""
+    produce_errors(alice, monkeypatch)
+    sizes = [len(to_json(shipped_row(log)).encode()) for log in ApiLog.objects.all()]
+    budget = max(sizes) + 2  # the largest row just fits alone
+    assert sum(sizes) > budget
+    settings.RECORDS_MAX_PARAMETER_BYTES = budget
+    local_warehouse.reset_stats()
+    assert apilog_ship() == 5
+    merges = [s for s in local_warehouse.stats()["recent"] if s["kind"] == "MERGE"]
+    assert len(merges) >= 2
+    assert local_warehouse.stats()["max_parameter_bytes"] <= budget
     assert len(warehouse_rows(log_schema)) == 5
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from warehouse.client import StatementResult, get_client
 from warehouse.exceptions import PermanentWarehouseError
-from warehouse.sql import Statement, TableName
+from warehouse.sql import ParameterTooLarge, Statement, TableName
 
 from .. import sql
 from ..catalog import table_columns, table_columns_forget
@@ -38,10 +38,15 @@ def job_execute(job: Job, report: ProgressReport) -> dict[str, Any]:
         if isinstance(payload, WritePayload):
             return _write(job, table, payload, report)
         if isinstance(payload, UpdatePayload):
-            return _update(job, table, payload)
-        return _delete(job, table, payload)
+            return _update(job, table, payload, report)
+        return _delete(job, table, payload, report)
     except PermanentWarehouseError as error:
         raise JobFailed(error.message, error_class=error.error_class) from error
+    except ParameterTooLarge as error:
+        # Submit refuses what cannot fit; a job stored before the budget shrank fails here, named.
+        raise JobFailed(
+            str(error), error_class="PARAMETER_BUDGET_EXCEEDED", error_type="ParameterTooLarge"
+        ) from error
 
 
 def _execute(statement: Statement) -> StatementResult:
@@ -55,13 +60,18 @@ def _columns(table: TableName) -> dict[str, Column]:
     return {c.name.lower(): c for c in columns}
 
 
+def _budget() -> int:
+    return int(settings.RECORDS_MAX_PARAMETER_BYTES)
+
+
 def _write(job: Job, table: TableName, payload: WritePayload, report: ProgressReport) -> dict[str, Any]:
     if payload.auto_create and payload.columns:
         _execute(sql.create_table(table, payload.columns))
         table_columns_forget(table)
     target = tuple(_columns(table).values())
+    _refuse_unknown_columns(table, payload.rows, target)
     statements = sql.insert_batches(
-        table, target, payload.rows, principal=job.principal, max_batch_bytes=settings.RECORDS_MAX_BATCH_BYTES
+        table, target, payload.rows, principal=job.principal, max_parameter_bytes=_budget()
     )
     # A re-delivered job resumes after the batches it already landed (each batch also skips
     # rows whose record_uuid is present, so a batch cut off mid-way cannot land twice).
@@ -75,6 +85,32 @@ def _write(job: Job, table: TableName, payload: WritePayload, report: ProgressRe
     return {"message": f"Inserted {inserted} record(s) into {table}", "count": inserted}
 
 
+def _refuse_unknown_columns(table: TableName, rows: list[dict[str, Any]], target: tuple[Column, ...]) -> None:
+    """Rows set only columns the table has. Submit checks this against the table it saw; a
+    table created meanwhile by another job with other columns must fail the job, not lose values."""
+    # record_uuid is assigned to every row; a table without that column just does not keep it.
+    known = {c.name.lower() for c in target} | {"record_uuid"}
+    unknown = sorted({key.lower() for row in rows for key in row} - known)
+    if unknown:
+        raise JobFailed(
+            f"Table {table} has no column(s) {', '.join(unknown)}: nothing was written",
+            error_class="UNRESOLVED_COLUMN",
+            error_type="SchemaValidationError",
+        )
+
+
+def _run_all(job: Job, statements: list[Statement], report: ProgressReport) -> int:
+    """Run the statements of an update or delete, resuming after those a re-delivered job
+    already ran; the sum of their ``num_affected_rows``."""
+    done = int(job.progress.get("statements_done", 0))
+    affected = int(job.progress.get("rows_affected", 0))
+    report(statements_total=len(statements), statements_done=done, rows_affected=affected)
+    for index in range(done, len(statements)):
+        affected += _execute(statements[index]).dml_counts().get("num_affected_rows", 0)
+        report(statements_done=index + 1, rows_affected=affected)
+    return affected
+
+
 def _keyed(payload: KeyedPayload, columns: dict[str, Column]) -> tuple[Column, list[Any]] | None:
     keys = payload.requested_keys()
     if keys is None or payload.key_column is None:
@@ -82,54 +118,71 @@ def _keyed(payload: KeyedPayload, columns: dict[str, Column]) -> tuple[Column, l
     return columns[payload.key_column.lower()], keys
 
 
-def _not_found(table: TableName, key_column: Column, keys: list[Any]) -> list[Any]:
-    """One keyed lookup: the requested keys that are not in the table, in request order."""
-    existing = _execute(sql.find_existing_keys(table, key_column, keys))
-    return sql.keys_not_found(keys, existing.rows)
+def change_statements(
+    table: TableName, payload: UpdatePayload | DeletePayload, columns: dict[str, Column], principal: str
+) -> list[Statement]:
+    """The statements of an update or delete, each within the parameter budget.
 
-
-def _update(job: Job, table: TableName, payload: UpdatePayload) -> dict[str, Any]:
-    columns = _columns(table)
-    keyed = _keyed(payload, columns)
-    not_found: list[Any] = []
+    ``ParameterTooLarge`` when the change cannot be cut to fit: a filter's ``in`` list, a key
+    or an item larger than the budget. Submit calls this too, so such a request is a 400.
+    """
+    budget, keyed = _budget(), _keyed(payload, columns)
     if keyed is None:
-        statement = sql.update_by_filters(
-            table, payload.filters or [], payload.updates or {}, columns, job.principal
-        )
-    else:
-        key_column, keys = keyed
-        not_found = _not_found(table, key_column, keys)
-        if payload.bulk_updates is not None:
-            statement = sql.update_bulk(table, key_column, payload.bulk_updates, columns, job.principal)
+        filters = payload.filters or []
+        if isinstance(payload, UpdatePayload):
+            statement = sql.update_by_filters(table, filters, payload.updates or {}, columns, principal)
+        elif payload.soft:
+            statement = sql.soft_delete_by_filters(table, filters, columns, principal)
         else:
-            statement = sql.update_by_keys(
-                table, key_column, keys, payload.updates or {}, columns, job.principal
-            )
-    count = _execute(statement).dml_counts().get("num_affected_rows", 0)
+            statement = sql.hard_delete_by_filters(table, filters, columns)
+        if statement.parameter_bytes > budget:
+            raise ParameterTooLarge(None, statement.parameter_bytes, budget)
+        return [statement]
+    key, keys = keyed
+    if isinstance(payload, UpdatePayload):
+        if payload.bulk_updates is not None:
+            return sql.update_bulk_statements(table, key, payload.bulk_updates, columns, principal, budget)
+        return sql.update_by_keys_statements(
+            table, key, keys, payload.updates or {}, columns, principal, budget
+        )
+    if payload.soft:
+        return sql.soft_delete_by_keys_statements(table, key, keys, columns, principal, budget)
+    return sql.hard_delete_by_keys_statements(table, key, keys, budget)
+
+
+def _not_found(
+    job: Job, table: TableName, payload: KeyedPayload, columns: dict[str, Column], report: ProgressReport
+) -> list[Any]:
+    """The requested keys that are not in the table, in request order, from keyed lookups run
+    before the change; kept in the progress, so a resumed job answers what the first run saw."""
+    keyed = _keyed(payload, columns)
+    if keyed is None:
+        return []
+    if "not_found" in job.progress:
+        return list(job.progress["not_found"])
+    key, keys = keyed
+    rows: list[tuple[Any, ...]] = []
+    for statement in sql.find_existing_keys_statements(table, key, keys, _budget()):
+        rows += _execute(statement).rows
+    not_found = sql.keys_not_found(keys, rows)
+    report(not_found=not_found)
+    return not_found
+
+
+def _update(job: Job, table: TableName, payload: UpdatePayload, report: ProgressReport) -> dict[str, Any]:
+    columns = _columns(table)
+    not_found = _not_found(job, table, payload, columns, report)
+    count = _run_all(job, change_statements(table, payload, columns, job.principal), report)
     entry: dict[str, Any] = {"updated_at": timezone.now().isoformat(), "updated_by": job.principal}
     if not_found:
         entry["not_found"] = not_found
     return {"data": [entry], "count": count, "total": None}
 
 
-def _delete(job: Job, table: TableName, payload: DeletePayload) -> dict[str, Any]:
+def _delete(job: Job, table: TableName, payload: DeletePayload, report: ProgressReport) -> dict[str, Any]:
     columns = _columns(table)
-    keyed = _keyed(payload, columns)
-    not_found: list[Any] = []
-    if keyed is None:
-        filters = payload.filters or []
-        if payload.soft:
-            statement = sql.soft_delete_by_filters(table, filters, columns, job.principal)
-        else:
-            statement = sql.hard_delete_by_filters(table, filters, columns)
-    else:
-        key_column, keys = keyed
-        not_found = _not_found(table, key_column, keys)
-        if payload.soft:
-            statement = sql.soft_delete_by_keys(table, key_column, keys, columns, job.principal)
-        else:
-            statement = sql.hard_delete_by_keys(table, key_column, keys)
-    count = _execute(statement).dml_counts().get("num_affected_rows", 0)
+    not_found = _not_found(job, table, payload, columns, report)
+    count = _run_all(job, change_statements(table, payload, columns, job.principal), report)
     data: list[dict[str, Any]] = [{"is_deleted": True} if payload.soft else {"deleted": True}]
     if not_found:
         data.append({"not_found": not_found})

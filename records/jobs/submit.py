@@ -23,9 +23,13 @@ from warehouse.sql import TableName
 
 from ..catalog import TableNotFound, require_schema, require_table, table_columns
 from ..models import Job
+from ..sql import with_audit_columns
+from ..sql.insert import insert_source
 from ..tables import Column, user_columns
 from ..validation.filters import check_parameter_budget, known_column, validate_filters
 from ..validation.rows import validate_key_values, validate_rows, validate_update_values
+from ..validation.table import check_definition_matches, check_known_columns
+from .budget import check_change_fits, check_rows_fit
 from .payloads import DeletePayload, KeyedPayload, Payload, UpdatePayload, WritePayload, decode_payload
 from .queue import job_publish
 
@@ -47,9 +51,9 @@ def records_submit(
     fingerprint = request_fingerprint(operation, data) if idempotency_key else ""
     payload: Payload
     if operation == Job.Operation.WRITE:
-        payload = _write_payload(table, data)
+        payload = _write_payload(table, data, client.name)
     else:
-        payload = _keyed_payload(table, decode_payload(operation, data))
+        payload = _keyed_payload(table, decode_payload(operation, data), client.name)
     return job_submit(
         operation=operation,
         table=table,
@@ -60,26 +64,34 @@ def records_submit(
     )
 
 
-def _write_payload(table: TableName, data: dict[str, Any]) -> WritePayload:
+def _write_payload(table: TableName, data: dict[str, Any], principal: str) -> WritePayload:
+    """Rows checked against the table that will receive them: the existing table's real columns
+    (a definition must agree with it), or the definition of the table this job creates."""
     definition: tuple[Column, ...] | None = data.get("columns")
     existing = table_columns(table)
-    if existing is None and not data.get("auto_create"):
+    rows = data["rows"]
+    if existing is not None:
+        writable = user_columns(existing)
+        if definition is not None:
+            check_definition_matches(table, definition, writable)
+        check_known_columns(table, rows, writable)
+        rows = validate_rows(writable, rows)
+        target = existing
+    elif not data.get("auto_create") or definition is None:
         raise TableNotFound(
             f"Table {table} does not exist; send auto_create with a schema_definition to create it",
             details={"table": str(table)},
         )
-    if existing is None:
+    else:
         require_schema(table)
-    rows = data["rows"]
-    if definition is None:
-        assert existing is not None  # noqa: S101 (checked above: no definition means the table exists)
-        rows = validate_rows(user_columns(existing), rows)
+        target = with_audit_columns(definition)  # rows were checked against it by the serializer
     for row, record_uuid in zip(rows, new_record_uuids(len(rows)), strict=True):
         row["record_uuid"] = record_uuid
+    check_rows_fit(insert_source(target), rows, principal)
     return WritePayload(rows=rows, auto_create=bool(data.get("auto_create")), columns=definition)
 
 
-def _keyed_payload(table: TableName, payload: Payload) -> Payload:
+def _keyed_payload(table: TableName, payload: Payload, principal: str) -> Payload:
     """Update and delete: every column, key and value checked against the table's columns."""
     assert isinstance(payload, KeyedPayload)  # noqa: S101 (decode_payload of update/delete)
     if isinstance(payload, UpdatePayload):
@@ -105,6 +117,8 @@ def _keyed_payload(table: TableName, payload: Payload) -> Payload:
             f"Table {table} has no is_deleted column: soft delete is not possible (use soft: false)",
             details={"table": str(table)},
         )
+    assert isinstance(payload, UpdatePayload | DeletePayload)  # noqa: S101 (a keyed payload)
+    check_change_fits(table, payload, columns, principal)
     return payload
 
 

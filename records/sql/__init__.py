@@ -18,29 +18,46 @@ Row counts are what the warehouse reports for each statement (``num_inserted_row
 inserts, ``num_affected_rows`` for updates and deletes); nothing here guesses them.
 """
 
-from .ddl import create_table, describe_table, parse_describe, show_schemas, with_audit_columns
-from .delete import hard_delete_by_filters, hard_delete_by_keys, soft_delete_by_filters, soft_delete_by_keys
+from .ddl import create_table, show_schemas, table_columns, with_audit_columns
+from .delete import (
+    hard_delete_by_filters,
+    hard_delete_by_keys,
+    hard_delete_by_keys_statements,
+    soft_delete_by_filters,
+    soft_delete_by_keys,
+    soft_delete_by_keys_statements,
+)
 from .insert import insert_batches
-from .keys import find_existing_keys, keys_not_found
+from .keys import find_existing_keys, find_existing_keys_statements, keys_not_found
 from .select import count_rows, select_rows
-from .update import update_bulk, update_by_filters, update_by_keys
+from .update import (
+    update_bulk,
+    update_bulk_statements,
+    update_by_filters,
+    update_by_keys,
+    update_by_keys_statements,
+)
 
 __all__ = [
     "count_rows",
     "create_table",
-    "describe_table",
     "find_existing_keys",
+    "find_existing_keys_statements",
     "hard_delete_by_filters",
     "hard_delete_by_keys",
+    "hard_delete_by_keys_statements",
     "insert_batches",
     "keys_not_found",
-    "parse_describe",
     "select_rows",
     "show_schemas",
     "soft_delete_by_filters",
     "soft_delete_by_keys",
+    "soft_delete_by_keys_statements",
+    "table_columns",
     "update_bulk",
+    "update_bulk_statements",
     "update_by_filters",
     "update_by_keys",
+    "update_by_keys_statements",
     "with_audit_columns",
 ]

@@ -1,9 +1,8 @@
-"""Tables: ``CREATE TABLE`` with the audit columns, ``DESCRIBE TABLE``, ``SHOW SCHEMAS``."""
+"""Tables: ``CREATE TABLE`` with the audit columns, a table's columns, ``SHOW SCHEMAS``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from warehouse.sql import Statement, TableName, quote_identifier
 
@@ -34,21 +33,18 @@ def create_table(table: TableName, columns: Sequence[Column]) -> Statement:
     return Statement(f"CREATE TABLE IF NOT EXISTS {table.quoted} ({', '.join(definitions)}) USING DELTA")
 
 
-def describe_table(table: TableName) -> Statement:
-    """``DESCRIBE TABLE``: rows of ``col_name, data_type, comment``."""
-    return Statement(f"DESCRIBE TABLE {table.quoted}")
+def table_columns(table: TableName) -> Statement:
+    """A table's columns in order: ``column_name, full_data_type, is_nullable`` ('YES'/'NO').
 
-
-def parse_describe(rows: Iterable[Sequence[Any]]) -> list[tuple[str, str]]:
-    """``(name, type text)`` of each column from ``DESCRIBE TABLE`` rows, stopping at the
-    first empty or ``#`` row (Databricks appends ``# Partition Information`` and the like)."""
-    columns: list[tuple[str, str]] = []
-    for row in rows:
-        name = (row[0] or "").strip() if row else ""
-        if not name or name.startswith("#"):
-            break
-        columns.append((name, str(row[1] or "").strip()))
-    return columns
+    From the catalog's ``information_schema`` rather than ``DESCRIBE TABLE``, which does not
+    say which columns are NOT NULL. Unity Catalog keeps names lower case; no row means no table.
+    """
+    return Statement(
+        "SELECT `column_name`, `full_data_type`, `is_nullable` "
+        f"FROM {quote_identifier(table.catalog)}.`information_schema`.`columns` "
+        "WHERE `table_schema` = :schema AND `table_name` = :table ORDER BY `ordinal_position`",
+        {"schema": table.schema.lower(), "table": table.table.lower()},
+    )
 
 
 def show_schemas(catalog: str) -> Statement:

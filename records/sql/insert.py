@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from warehouse.sql import Statement, TableName, json_rows, merge_new_rows, quote_identifier, to_json
+from warehouse.sql import (
+    Statement,
+    TableName,
+    json_array_chunks,
+    json_rows,
+    merge_new_rows,
+    parameter_bytes,
+    quote_identifier,
+    to_json,
+)
 
 from ..tables import AUDIT_COLUMNS, Column, is_audit_column
 from .values import by_name, checked_type, from_json_field, json_type
@@ -20,15 +29,15 @@ def insert_batches(
     rows: Sequence[Mapping[str, Any]],
     *,
     principal: str,
-    max_batch_bytes: int,
+    max_parameter_bytes: int,
 ) -> list[Statement]:
     """One idempotent statement per batch of ``rows``, each batch ONE JSON parameter ``:rows``.
 
     ``columns`` are the table's real columns (audit columns included, as ``DESCRIBE`` shows
     them). ``rows`` are validated, JSON-ready values keyed by column name, each carrying its
-    ``record_uuid`` when the table has that column. Batches are cut by the JSON size in
-    UTF-8 bytes (``max_batch_bytes``), never inside a row; a row larger than the limit goes
-    alone.
+    ``record_uuid`` when the table has that column. Batches are cut so that each statement's
+    parameter values stay within ``max_parameter_bytes``, never inside a row; a row that cannot
+    fit alone is ``ParameterTooLarge`` (submit refuses such rows first).
 
     With ``record_uuid`` in the table the statement is a ``MERGE ... WHEN NOT MATCHED THEN
     INSERT``: a row whose uuid is already there is skipped, so running a batch twice lands
@@ -38,19 +47,17 @@ def insert_batches(
     ``inserted_by`` ``:principal``, ``updated_*``/``deleted_*`` NULL. The count inserted is the
     warehouse's ``num_inserted_rows``.
     """
-    if max_batch_bytes <= 0:
-        raise ValueError("max_batch_bytes must be positive")
     named = by_name(columns)
-    data = [c for c in columns if not is_audit_column(c.name)]
     dedupe = "record_uuid" in named
-    source = [*data, named["record_uuid"]] if dedupe else data
+    source = insert_source(columns)
     if not source:
         raise ValueError(f"Table {table} has no columns to insert into")
     sql = _insert_sql(table, source, named, dedupe)
     audit_params = {"principal": principal} if "inserted_by" in named else {}
+    capacity = max_parameter_bytes - parameter_bytes(audit_params)
+    encoded = _encoded_rows(source, rows, require_uuid=dedupe)
     return [
-        Statement(sql, {"rows": batch, **audit_params})
-        for batch in _json_batches(source, rows, max_batch_bytes, require_uuid=dedupe)
+        Statement(sql, {"rows": batch, **audit_params}) for batch, _ in json_array_chunks(encoded, capacity)
     ]
 
 
@@ -82,25 +89,24 @@ def _folded(row: Mapping[str, Any], name: str) -> Any:
     return next((value for key, value in row.items() if str(key).lower() == lowered), None)
 
 
-def _json_batches(
-    source: Sequence[Column], rows: Iterable[Mapping[str, Any]], max_batch_bytes: int, *, require_uuid: bool
-) -> Iterable[str]:
-    """JSON arrays of the rows' ``source`` fields, each at most ``max_batch_bytes`` (UTF-8)
-    unless a single row is larger."""
-    names = [c.name for c in source]
-    batch: list[str] = []
-    size = 2  # the brackets
+def insert_source(columns: Sequence[Column]) -> list[Column]:
+    """The columns a batch row carries: the table's data columns, then ``record_uuid`` if it
+    has one (the audit values come from SQL)."""
+    data = [c for c in columns if not is_audit_column(c.name)]
+    uuid = [c for c in columns if c.name.lower() == "record_uuid"]
+    return [*data, *uuid[:1]]
+
+
+def batch_row(source: Sequence[Column], row: Mapping[str, Any]) -> dict[str, Any]:
+    """``row`` as a batch carries it: every ``source`` column, NULL where the row has none."""
+    return {c.name: row[c.name] if c.name in row else _folded(row, c.name) for c in source}
+
+
+def _encoded_rows(
+    source: Sequence[Column], rows: Iterable[Mapping[str, Any]], *, require_uuid: bool
+) -> Iterator[str]:
     for index, row in enumerate(rows):
-        values = {name: row[name] if name in row else _folded(row, name) for name in names}
-        if require_uuid and not values[names[-1]]:
+        values = batch_row(source, row)
+        if require_uuid and not values[source[-1].name]:
             raise ValueError(f"Row {index} has no record_uuid (assigned when the job is submitted)")
-        text = to_json(values)
-        length = len(text.encode("utf-8"))
-        added = length + (1 if batch else 0)
-        if batch and size + added > max_batch_bytes:
-            yield "[" + ",".join(batch) + "]"
-            batch, size, added = [], 2, length
-        batch.append(text)
-        size += added
-    if batch:
-        yield "[" + ",".join(batch) + "]"
+        yield to_json(values)

@@ -8,6 +8,7 @@ from typing import Any
 from warehouse.sql import Statement, TableName, json_rows, quote_identifier, to_json
 
 from ..tables import Column
+from .budget import split_statements
 from .values import from_json_field, json_type, values_subquery
 
 
@@ -38,6 +39,24 @@ def find_existing_keys(table: TableName, key_column: Column, keys: Sequence[Any]
     return Statement(
         f"SELECT DISTINCT k.`key` FROM ({source}) AS k WHERE k.`v` IN ({lookup})",
         {"keys": to_json([{"v": key} for key in keys])},
+    )
+
+
+def key_json(key: Any) -> str:
+    """A key as it travels in a keys parameter (one element of ``[{"v": key}, ...]``)."""
+    return to_json({"v": key})
+
+
+def find_existing_keys_statements(
+    table: TableName, key_column: Column, keys: Sequence[Any], max_parameter_bytes: int
+) -> list[Statement]:
+    """``find_existing_keys`` in as many statements as the budget needs (rows: their union)."""
+    return split_statements(
+        lambda chunk: find_existing_keys(table, key_column, chunk),
+        keys,
+        "keys",
+        key_json,
+        max_parameter_bytes,
     )
 
 

@@ -8,8 +8,9 @@ from typing import Any
 from warehouse.sql import Statement, TableName, json_rows, quote_identifier, to_json
 
 from ..tables import Column
+from .budget import split_statements
 from .filters import required_filter_conditions
-from .keys import keys_condition
+from .keys import key_json, keys_condition
 from .values import (
     ColumnsArg,
     by_name,
@@ -96,6 +97,25 @@ def update_by_filters(
     return _update(table, conditions, updates, named, params, principal)
 
 
+def update_by_keys_statements(
+    table: TableName,
+    key_column: Column,
+    keys: Sequence[Any],
+    updates: Mapping[str, Any],
+    columns: ColumnsArg,
+    principal: str,
+    max_parameter_bytes: int,
+) -> list[Statement]:
+    """``update_by_keys`` in as many statements as the parameter budget needs."""
+    return split_statements(
+        lambda chunk: update_by_keys(table, key_column, chunk, updates, columns, principal),
+        keys,
+        "keys",
+        key_json,
+        max_parameter_bytes,
+    )
+
+
 def update_bulk(
     table: TableName,
     key_column: Column,
@@ -112,6 +132,21 @@ def update_bulk(
     one target row with two source rows. The count is ``num_updated_rows``
     (= ``num_affected_rows``): rows updated, which may exceed the keys when a key is not unique.
     """
+    (statement,) = update_bulk_statements(table, key_column, items, columns, principal, None)
+    return statement
+
+
+def update_bulk_statements(
+    table: TableName,
+    key_column: Column,
+    items: Sequence[Mapping[str, Any]],
+    columns: ColumnsArg,
+    principal: str,
+    max_parameter_bytes: int | None,
+) -> list[Statement]:
+    """``update_bulk`` in as many statements as the budget needs (``None``: one statement).
+
+    Items are merged per key first, so each key is in one statement and counted once."""
     if not items:
         raise ValueError("No bulk updates")
     named = by_name(columns)
@@ -126,22 +161,30 @@ def update_bulk(
         select += [f"`{flag}`", f"{from_json_field(f'`{value}`', column)} AS `{value}`"]
         name = quote_identifier(column.name)
         assignments.append(f"{name} = CASE WHEN s.`{flag}` THEN s.`{value}` ELSE t.{name} END")
-    rows = []
-    for key_value, updates in merged.values():
-        row: dict[str, Any] = {"k": key_value}
-        for index, column in enumerate(targets):
-            is_set = column.name.lower() in updates
-            row[f"s{index}"] = is_set
-            row[f"v{index}"] = updates.get(column.name.lower()) if is_set else None
-        rows.append(row)
-    params: dict[str, Any] = {"items": to_json(rows)}
-    assignments += updated_audit(named, params, principal)
+    rows = [_bulk_row(key_value, updates, targets) for key_value, updates in merged.values()]
+    audit_params: dict[str, Any] = {}
+    assignments += updated_audit(named, audit_params, principal)
     source = f"SELECT {', '.join(select)} FROM {json_rows('items', fields)}"
-    return Statement(
+    sql = (
         f"MERGE INTO {table.quoted} AS t USING ({source}) AS s ON t.{quote_identifier(key.name)} = s.`k` "
-        f"WHEN MATCHED THEN UPDATE SET {', '.join(assignments)}",
-        params,
+        f"WHEN MATCHED THEN UPDATE SET {', '.join(assignments)}"
     )
+
+    def build(chunk: Sequence[dict[str, Any]]) -> Statement:
+        return Statement(sql, {"items": to_json(list(chunk)), **audit_params})
+
+    if max_parameter_bytes is None:
+        return [build(rows)]
+    return split_statements(build, rows, "items", to_json, max_parameter_bytes)
+
+
+def _bulk_row(key_value: Any, updates: Mapping[str, Any], targets: Sequence[Column]) -> dict[str, Any]:
+    row: dict[str, Any] = {"k": key_value}
+    for index, column in enumerate(targets):
+        is_set = column.name.lower() in updates
+        row[f"s{index}"] = is_set
+        row[f"v{index}"] = updates.get(column.name.lower()) if is_set else None
+    return row
 
 
 def _merge_items(

@@ -76,8 +76,8 @@ def single_value(parameter: str, column: Column, value: Any) -> tuple[str, Any]:
     """SQL reading one value of ``column``'s type from parameter ``parameter``, and that value."""
     base = base_type(column)
     if base in COMPLEX_TYPES:
-        # A top-level MAP schema is not read by the local warehouse's from_json; a one-field
-        # struct works for every complex type on both, so all of them take that path.
+        # A one-field struct reads every complex type the same way (a top-level ARRAY or MAP
+        # schema would need its own spelling), so all of them take that path.
         schema = struct_type([("v", checked_type(column.data_type))])
         return f"from_json(:{parameter}, '{schema}', {FAILFAST}).`v`", to_json({"v": value})
     if base == "BINARY":

@@ -234,16 +234,18 @@ def _emit_column(src: _Source, column: Column, *, partial: bool) -> None:
 
 def generate(
     columns: tuple[Column, ...], *, partial: bool
-) -> tuple[str, Callable[[Sequence[Any]], list[Any]]]:
-    """The source of ``check_rows(rows)`` for ``columns``, and that function.
+) -> tuple[str, Callable[[Sequence[Any], int], list[Any]]]:
+    """The source of ``check_rows(rows, start)`` for ``columns``, and that function.
 
-    It answers the normalized rows or raises ``InvalidValue`` for the first bad value."""
+    It answers the normalized rows from index ``start`` on, or raises ``InvalidValue`` for the
+    first bad value (its ``index`` says where to start again to find the next)."""
     src = _Source()
     names = src.constant(frozenset(column.name for column in columns))
     by_lower = src.constant({column.name.lower(): column.name for column in columns})
-    src.line(0, "def check_rows(rows):")
+    src.line(0, "def check_rows(rows, start):")
     src.line(1, "checked = []")
-    src.line(1, "for _i, row in enumerate(rows):")
+    src.line(1, "for _i in range(start, len(rows)):")
+    src.line(2, "row = rows[_i]")
     src.line(2, "if type(row) is not dict: raise _Invalid(_i, None, (), _got_type('an object', row))")
     src.line(2, f"if not row.keys() <= {names}: row = _fold_row(_i, row, {by_lower})")
     src.line(2, "out = {}")

@@ -18,6 +18,9 @@ from .identifiers import validate_identifier
 from .runtime import InvalidValue, got_type
 from .schema import expected_schema
 
+# Bad rows listed in an error's details; the count covers them all.
+MAX_REPORTED_ROWS = 100
+
 
 class SchemaValidationError(ApiError):
     """A row, update or key value that does not fit the table's columns."""
@@ -44,16 +47,38 @@ class RowValidator:
         self.source, self._check = generate(self.writable, partial=partial)
 
     def __call__(self, rows: Sequence[Any], *, record: str | None = "Record {index}") -> list[dict[str, Any]]:
-        """The normalized rows, or ``SchemaValidationError`` for the first bad value.
+        """The normalized rows, or ``SchemaValidationError`` naming the first bad value.
 
-        ``record`` labels the row in the message (``Record 3: ...``); ``None`` leaves it out."""
+        ``record`` labels the row in the message (``Record 3: ...``); ``None`` leaves it out.
+        ``details`` lists the first bad value of each bad row (``invalid_records``, at most
+        ``MAX_REPORTED_ROWS``) and how many rows are bad (``invalid_record_count``)."""
         try:
-            return self._check(rows)
+            return self._check(rows, 0)
         except InvalidValue as error:
-            message = f"Schema validation failed: {error.describe(record)}"
-            raise SchemaValidationError(
-                message, details={"expected_schema": expected_schema(self.writable)}
-            ) from None
+            problems, count = self._problems(rows, error)
+        raise SchemaValidationError(
+            f"Schema validation failed: {problems[0].describe(record)}",
+            details={
+                "expected_schema": expected_schema(self.writable),
+                "invalid_records": [{"record": p.index, "message": p.describe(record)} for p in problems],
+                "invalid_record_count": count,
+            },
+        )
+
+    def _problems(self, rows: Sequence[Any], first: InvalidValue) -> tuple[list[InvalidValue], int]:
+        """The first problem of each bad row from ``first`` on (the first few), and their count."""
+        problems, count, start = [first], 1, first.index + 1
+        while start < len(rows):
+            try:
+                self._check(rows, start)
+            except InvalidValue as problem:
+                count += 1
+                if len(problems) < MAX_REPORTED_ROWS:
+                    problems.append(problem)
+                start = problem.index + 1
+            else:
+                break
+        return problems, count
 
 
 def compile_row_validator(

@@ -9,14 +9,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from access.testing import ApiCaller
 from records.jobs.queue import job_publish
+from records.jobs.tasks import job_run_task
 from records.models import Job
-from records.testing import WELLS_DEFINITION, wait_for_job, warehouse_schema, well
+from records.testing import WELLS_DEFINITION, unpublished_write, wait_for_job, warehouse_schema, well
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
+from warehouse.sql import TableName
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
@@ -222,7 +225,8 @@ def test_a_job_delivered_twice_lands_once(alice: ApiCaller, schema: str) -> None
 def test_fifty_thousand_rows_go_in_a_handful_of_statements(
     alice: ApiCaller, schema: str, local_warehouse: LocalWarehouseProcess
 ) -> None:
-    """50,000 rows x 9 columns in one request: every statement under 256 parameters, few statements."""
+    """50,000 rows x 9 columns in one request: every statement within 256 parameters and the
+    parameter byte budget, in as few statements as that budget allows."""
     local_warehouse.reset_stats()
     response = write_wells(alice, schema, [well(i) for i in range(50_000)], wait=30)
     assert response.status_code in (201, 202)
@@ -234,8 +238,10 @@ def test_fifty_thousand_rows_go_in_a_handful_of_statements(
     }
     stats = local_warehouse.stats()
     assert stats["max_parameters"] <= 256
+    assert stats["max_parameter_bytes"] <= settings.RECORDS_MAX_PARAMETER_BYTES
     writes = [s for s in stats["recent"] if s["kind"] in ("INSERT", "MERGE")]
-    assert 1 <= len(writes) <= 10, writes
+    # ~270 bytes a row as a batch carries it (the uuid included): 13.5 MB, 900,000 a statement.
+    assert 14 <= len(writes) <= 17, len(writes)
     assert get_client().execute(f"SELECT COUNT(*) FROM {CATALOG}.{schema}.wells").rows[0][0] == 50_000
 
 
@@ -413,17 +419,37 @@ def test_more_filters_and_updates_than_a_statement_can_carry_is_400(alice: ApiCa
     assert Job.objects.filter(operation="update").count() == 0
 
 
-def test_a_write_the_warehouse_rejects_fails_with_its_message(alice: ApiCaller, schema: str) -> None:
-    """A NOT NULL violation only the warehouse sees fails the job; ?wait answers 200 with the error."""
+def test_a_missing_not_null_value_is_a_400_at_submit(alice: ApiCaller, schema: str) -> None:
+    """NOT NULL comes from the table itself: a row without a required value is a 400 naming it,
+    with the table's real nullability in expected_schema; no job is stored."""
     get_client().execute(
         f"CREATE TABLE {CATALOG}.{schema}.strict (id BIGINT NOT NULL, note STRING, record_uuid STRING, "
         "is_deleted BOOLEAN, inserted_at TIMESTAMP, inserted_by STRING)"
     )
-    response = alice.post(
-        "/api/v1/records/write?wait=20", {**target(schema, "strict"), "data": [{"note": "no id"}]}
-    )
-    assert response.status_code == 200, response.json()
-    job = response.json()
-    assert job["status"] == "failed" and job["result"] is None and job["attempts"] == 1
-    assert job["error"]["error_class"] == "DELTA_NOT_NULL_CONSTRAINT_VIOLATED"
+    jobs = Job.objects.count()
+    response = alice.post("/api/v1/records/write", {**target(schema, "strict"), "data": [{"note": "no id"}]})
+    assert response.status_code == 400, response.json()
+    body = response.json()
+    assert body["message"] == "Schema validation failed: Record 0: Column 'id' is required"
+    assert body["details"]["expected_schema"] == [
+        {"name": "id", "type": "BIGINT", "nullable": False},
+        {"name": "note", "type": "STRING", "nullable": True},
+    ]
+    assert Job.objects.count() == jobs
     assert get_client().execute(f"SELECT COUNT(*) FROM {CATALOG}.{schema}.strict").rows == [(0,)]
+
+
+def test_a_write_the_warehouse_rejects_fails_with_its_message(alice: ApiCaller, schema: str) -> None:
+    """A NOT NULL violation only the warehouse sees (the table changed after submit) fails the job
+    with the warehouse's class, and nothing lands."""
+    table = TableName(CATALOG, schema, "strict")
+    get_client().execute(
+        f"CREATE TABLE {table} (id BIGINT NOT NULL, note STRING, record_uuid STRING, "
+        "is_deleted BOOLEAN, inserted_at TIMESTAMP, inserted_by STRING)"
+    )
+    job = unpublished_write(table, [{"note": "no id"}], principal=alice.name)
+    job_run_task.apply(args=(job.pk,))
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.result is None and job.attempts == 1
+    assert job.error is not None and job.error["error_class"] == "DELTA_NOT_NULL_CONSTRAINT_VIOLATED"
+    assert get_client().execute(f"SELECT COUNT(*) FROM {table}").rows == [(0,)]

@@ -107,7 +107,9 @@ def insert(
     client: WarehouseClient, table: TableName, columns: tuple[Column, ...], rows: list[dict[str, Any]]
 ) -> None:
     """Insert ``rows`` as PRINCIPAL with the statements ``insert_batches`` builds (batches of 1 MiB)."""
-    for statement in sql.insert_batches(table, columns, rows, principal=PRINCIPAL, max_batch_bytes=1 << 20):
+    for statement in sql.insert_batches(
+        table, columns, rows, principal=PRINCIPAL, max_parameter_bytes=1 << 20
+    ):
         run(client, statement)
 
 

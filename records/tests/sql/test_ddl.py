@@ -1,4 +1,4 @@
-"""CREATE TABLE with the audit columns, DESCRIBE and SHOW SCHEMAS (``records.sql.ddl``), on the local warehouse."""
+"""CREATE TABLE with the audit columns, a table's columns and SHOW SCHEMAS (``records.sql.ddl``), on the local warehouse."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from .conftest import CATALOG, PRINCIPAL, WELLS_TABLE, run, select_all, well
 
 
 def test_create_table_adds_the_eight_audit_columns(client: WarehouseClient, schema: str) -> None:
-    """The created table has the user's columns, then the 8 audit columns, as DESCRIBE shows."""
+    """The created table has the user's columns, then the 8 audit columns, as information_schema shows."""
     table = TableName(CATALOG, schema, "wells")
     statement = sql.create_table(table, WELLS_COLUMNS)
     assert statement.sql.startswith("CREATE TABLE IF NOT EXISTS `records_sql_tests`.")
     assert statement.sql.endswith("USING DELTA") and statement.params == {}
     run(client, statement)
-    described = sql.parse_describe(run(client, sql.describe_table(table)).rows)
+    described = [(name, type_) for name, type_, _ in run(client, sql.table_columns(table)).rows]
     assert [name for name, _ in described] == [c.name for c in WELLS_TABLE]
     assert dict(described)["api10"] == "bigint"
     assert {name: type_ for name, type_ in described if name in {c.name for c in AUDIT_COLUMNS}} == {
@@ -41,7 +41,7 @@ def test_create_table_marks_non_nullable_columns_not_null(client: WarehouseClien
     table = TableName(CATALOG, schema, "wells")
     run(client, sql.create_table(table, WELLS_COLUMNS))
     (statement,) = sql.insert_batches(
-        table, WELLS_TABLE, [well(1, wellname=None)], principal=PRINCIPAL, max_batch_bytes=1 << 20
+        table, WELLS_TABLE, [well(1, wellname=None)], principal=PRINCIPAL, max_parameter_bytes=1 << 20
     )
     with pytest.raises(PermanentWarehouseError) as caught:
         run(client, statement)
@@ -65,17 +65,16 @@ def test_create_table_refuses_audit_column_names_and_duplicates() -> None:
         sql.create_table(table, (Column("a", "INT"), Column("A", "INT")))
 
 
-def test_parse_describe_stops_at_partition_information() -> None:
-    """Rows after the first empty or '#' col_name (partition details) are not columns."""
-    rows = [
-        ("api10", "bigint", None),
-        ("day", "date", None),
-        ("", "", ""),
-        ("# Partition Information", "", ""),
-        ("day", "date", None),
-    ]
-    assert sql.parse_describe(rows) == [("api10", "bigint"), ("day", "date")]
-    assert sql.parse_describe([("a", "int", None), ("# Clustering", "", "")]) == [("a", "int")]
+def test_table_columns_say_which_columns_are_not_null(client: WarehouseClient, schema: str) -> None:
+    """Nullability comes with each column (DESCRIBE does not say it); no rows means no table."""
+    table = TableName(CATALOG, schema, "Wells")  # Unity Catalog keeps names lower case
+    run(client, sql.create_table(table, WELLS_COLUMNS))
+    nullable = {name: flag for name, _, flag in run(client, sql.table_columns(table)).rows}
+    assert {name for name, flag in nullable.items() if flag == "NO"} == {
+        *(c.name for c in WELLS_COLUMNS if not c.nullable),
+        *(c.name for c in AUDIT_COLUMNS if not c.nullable),
+    }
+    assert run(client, sql.table_columns(TableName(CATALOG, schema, "missing"))).rows == []
 
 
 def test_show_schemas_lists_the_schemas_of_a_catalog(client: WarehouseClient, schema: str) -> None:

@@ -14,7 +14,7 @@ from records.tables import Column
 from records.testing import WELLS_COLUMNS
 from warehouse.client import WarehouseClient
 from warehouse.local.testing import LocalWarehouseProcess
-from warehouse.sql import MAX_PARAMETERS, TableName
+from warehouse.sql import MAX_PARAMETERS, ParameterTooLarge, TableName
 
 from .conftest import (
     CATALOG,
@@ -35,7 +35,9 @@ def test_insert_one_row_sets_the_audit_columns(client: WarehouseClient, schema: 
     table = TableName(CATALOG, schema, "wells")
     run(client, sql.create_table(table, WELLS_COLUMNS))
     row = well(1)
-    (statement,) = sql.insert_batches(table, WELLS_TABLE, [row], principal=PRINCIPAL, max_batch_bytes=1 << 20)
+    (statement,) = sql.insert_batches(
+        table, WELLS_TABLE, [row], principal=PRINCIPAL, max_parameter_bytes=1 << 20
+    )
     assert statement.sql.startswith("MERGE INTO")
     assert set(statement.params) == {"rows", "principal"}
     before = datetime.datetime.now(datetime.UTC)
@@ -50,37 +52,45 @@ def test_insert_one_row_sets_the_audit_columns(client: WarehouseClient, schema: 
     assert [stored[k] for k in ("updated_at", "updated_by", "deleted_at", "deleted_by")] == [None] * 4
 
 
-def test_insert_5000_wells_rows_is_one_statement_with_few_parameters(
+def test_insert_3000_wells_rows_is_one_statement_with_few_parameters(
     client: WarehouseClient, schema: str, local_warehouse: LocalWarehouseProcess
 ) -> None:
-    """5,000 rows x 9 columns go in ONE statement of 2 parameters, far under the 256 limit."""
+    """3,000 rows x 9 columns go in ONE statement of 2 parameters within 900,000 bytes of values."""
     table = TableName(CATALOG, schema, "wells")
     run(client, sql.create_table(table, WELLS_COLUMNS))
-    rows = [well(i) for i in range(5000)]
-    statements = sql.insert_batches(table, WELLS_TABLE, rows, principal=PRINCIPAL, max_batch_bytes=8 << 20)
+    rows = [well(i) for i in range(3000)]
+    statements = sql.insert_batches(
+        table, WELLS_TABLE, rows, principal=PRINCIPAL, max_parameter_bytes=900_000
+    )
     assert len(statements) == 1
     local_warehouse.reset_stats()
-    assert run(client, statements[0]).dml_counts()["num_inserted_rows"] == 5000
+    assert run(client, statements[0]).dml_counts()["num_inserted_rows"] == 3000
     stats = local_warehouse.stats()
     assert stats["by_kind"] == {"MERGE": 1}
     assert stats["max_parameters"] == 2 <= MAX_PARAMETERS
+    assert statements[0].parameter_bytes <= 900_000
     total = client.execute(f"SELECT COUNT(*), SUM(api10), COUNT(DISTINCT record_uuid) FROM {table.quoted}")
-    assert total.rows == [(5000, sum(r["api10"] for r in rows), 5000)]
+    assert total.rows == [(3000, sum(r["api10"] for r in rows), 3000)]
 
 
 def test_batches_are_cut_by_bytes_never_inside_a_row(client: WarehouseClient, schema: str) -> None:
-    """Each batch's JSON stays under the byte limit, a larger row goes alone, and every row lands once."""
+    """Each statement's parameter values stay within the budget, rows stay whole and in order,
+    and every row lands once; a row that cannot fit alone is refused before any statement."""
     table = TableName(CATALOG, schema, "wells")
     run(client, sql.create_table(table, WELLS_COLUMNS))
     rows = [well(i) for i in range(100)]
-    rows[50]["wellname"] = "Ł" * 3000  # 6,000 UTF-8 bytes: larger than the limit on its own
-    statements = sql.insert_batches(table, WELLS_TABLE, rows, principal=PRINCIPAL, max_batch_bytes=4000)
-    sizes = [len(s.params["rows"].encode()) for s in statements]
+    rows[50]["wellname"] = "Ł" * 1500  # 3,000 UTF-8 bytes: most of a batch
+    statements = sql.insert_batches(table, WELLS_TABLE, rows, principal=PRINCIPAL, max_parameter_bytes=4000)
     batches = [json.loads(s.params["rows"]) for s in statements]
     assert [r["api10"] for batch in batches for r in batch] == [r["api10"] for r in rows]
-    assert [len(b) for b in batches if any(r["wellname"].startswith("Ł") for r in b)] == [1]
-    assert all(size <= 4000 for size, batch in zip(sizes, batches, strict=True) if len(batch) > 1)
+    (big,) = [b for b in batches if any(r["wellname"].startswith("Ł") for r in b)]
+    assert len(big) < max(len(b) for b in batches)
+    assert all(s.parameter_bytes <= 4000 for s in statements)
     assert len(statements) > 3
+    rows[50]["wellname"] = "Ł" * 3000  # 6,000 bytes: more than a statement may carry
+    with pytest.raises(ParameterTooLarge) as caught:
+        sql.insert_batches(table, WELLS_TABLE, rows, principal=PRINCIPAL, max_parameter_bytes=4000)
+    assert caught.value.index == 50
     inserted = sum(run(client, s).dml_counts()["num_inserted_rows"] for s in statements)
     assert inserted == 100
     assert len(select_all(client, table)) == 100
@@ -89,7 +99,9 @@ def test_batches_are_cut_by_bytes_never_inside_a_row(client: WarehouseClient, sc
 def test_inserting_the_same_batch_twice_lands_once(client: WarehouseClient, wells: TableName) -> None:
     """A re-delivered batch (same record_uuids) inserts nothing: num_inserted_rows is 0."""
     rows = [well(i) for i in range(10, 20)]
-    (statement,) = sql.insert_batches(wells, WELLS_TABLE, rows, principal=PRINCIPAL, max_batch_bytes=1 << 20)
+    (statement,) = sql.insert_batches(
+        wells, WELLS_TABLE, rows, principal=PRINCIPAL, max_parameter_bytes=1 << 20
+    )
     assert run(client, statement).dml_counts()["num_inserted_rows"] == 10
     again = run(client, statement).dml_counts()
     assert again["num_inserted_rows"] == 0 and again["num_affected_rows"] == 0
@@ -128,7 +140,7 @@ def test_insert_into_a_table_without_audit_columns_is_a_plain_insert(
     client.execute(f"CREATE TABLE {table.quoted} (api10 BIGINT, wellname STRING)")
     columns = (Column("api10", "BIGINT"), Column("wellname", "STRING"))
     rows = [{"api10": 1, "wellname": "a"}, {"api10": 2, "wellname": "b"}]
-    (statement,) = sql.insert_batches(table, columns, rows, principal=PRINCIPAL, max_batch_bytes=1 << 20)
+    (statement,) = sql.insert_batches(table, columns, rows, principal=PRINCIPAL, max_parameter_bytes=1 << 20)
     assert statement.sql.startswith("INSERT INTO") and set(statement.params) == {"rows"}
     assert run(client, statement).dml_counts()["num_inserted_rows"] == 2
     assert client.execute(f"SELECT * FROM {table.quoted} ORDER BY api10").rows == [(1, "a"), (2, "b")]
@@ -140,7 +152,7 @@ def test_insert_sets_only_the_audit_columns_a_table_has(client: WarehouseClient,
     client.execute(f"CREATE TABLE {table.quoted} (API10 BIGINT, record_uuid STRING, inserted_by STRING)")
     columns = (Column("API10", "BIGINT"), Column("record_uuid", "STRING"), Column("inserted_by", "STRING"))
     rows = [{"API10": 1, "record_uuid": "u-1"}, {"api10": 2, "record_uuid": "u-2"}]
-    (statement,) = sql.insert_batches(table, columns, rows, principal=PRINCIPAL, max_batch_bytes=1 << 20)
+    (statement,) = sql.insert_batches(table, columns, rows, principal=PRINCIPAL, max_parameter_bytes=1 << 20)
     assert run(client, statement).dml_counts()["num_inserted_rows"] == 2
     assert run(client, statement).dml_counts()["num_inserted_rows"] == 0
     stored = client.execute(f"SELECT * FROM {table.quoted} ORDER BY API10").rows
@@ -153,4 +165,4 @@ def test_insert_refuses_rows_without_record_uuid() -> None:
     row = well(1)
     del row["record_uuid"]
     with pytest.raises(ValueError, match="record_uuid"):
-        sql.insert_batches(table, WELLS_TABLE, [row], principal=PRINCIPAL, max_batch_bytes=1 << 20)
+        sql.insert_batches(table, WELLS_TABLE, [row], principal=PRINCIPAL, max_parameter_bytes=1 << 20)

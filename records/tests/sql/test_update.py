@@ -52,6 +52,30 @@ def test_update_by_10000_keys_is_one_statement(
     assert {row["wellspacing"] for row in select_all(client, wells)} == {320.0}
 
 
+def test_keyed_changes_are_cut_into_statements_within_the_budget(
+    client: WarehouseClient, wells: TableName, local_warehouse: LocalWarehouseProcess
+) -> None:
+    """Keys beyond one statement's budget become several statements; together they change every
+    matching row once, each statement within the budget."""
+    keys = [4_201_234_000 + i for i in range(2000)]
+    statements = sql.update_by_keys_statements(
+        wells, API10, keys, {"wellspacing": 80.0}, BY_NAME, PRINCIPAL, 5000
+    )
+    assert len(statements) > 5 and all(s.parameter_bytes <= 5000 for s in statements)
+    assert sum(run(client, s).dml_counts()["num_affected_rows"] for s in statements) == 5
+    items = [{"key_value": k, "updates": {"oileur": float(k % 100)}} for k in keys]
+    items.append({"key_value": keys[1], "updates": {"gaseur": 1.0}})  # a key twice: merged first
+    bulk = sql.update_bulk_statements(wells, API10, items, BY_NAME, PRINCIPAL, 6000)
+    assert len(bulk) > 5 and all(s.parameter_bytes <= 6000 for s in bulk)
+    assert sum(run(client, s).dml_counts()["num_affected_rows"] for s in bulk) == 5
+    existing = [
+        row
+        for s in sql.find_existing_keys_statements(wells, API10, keys, 3000)
+        for row in run(client, s).rows
+    ]
+    assert sorted(row[0] for row in existing) == sorted(keys[1:6])
+
+
 def test_update_values_of_every_type_are_typed_parameters(client: WarehouseClient, schema: str) -> None:
     """Update values of each type (strings cast, base64 decoded, JSON for complex types, NULL) land as sent."""
     table = create_every_type(client, schema, [{"id": 1, "record_uuid": "u-1"}])

@@ -21,7 +21,7 @@ def test_sql_injection_in_values_stays_a_value(client: WarehouseClient, wells: T
     """Quotes and SQL in values are stored and matched verbatim by inserts, updates, filters and keys."""
     row = well(9, wellname=INJECTION, spuddate="' OR '1'='1")
     for statement in sql.insert_batches(
-        wells, WELLS_TABLE, [row], principal=INJECTION, max_batch_bytes=1 << 20
+        wells, WELLS_TABLE, [row], principal=INJECTION, max_parameter_bytes=1 << 20
     ):
         assert INJECTION not in statement.sql
         run(client, statement)
@@ -55,7 +55,7 @@ def test_sql_injection_in_values_stays_a_value(client: WarehouseClient, wells: T
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: sql.describe_table(TableName(CATALOG, "s", "t`; DROP TABLE x; --")),
+        lambda: sql.table_columns(TableName("c`; DROP TABLE x; --", "s", "t")),
         lambda: sql.show_schemas("c; DROP"),
         lambda: sql.create_table(TableName(CATALOG, "s", "t"), (Column("a b", "INT"),)),
         lambda: sql.create_table(TableName(CATALOG, "s", "t"), (Column("a", "INT) ; DROP TABLE x; --"),)),

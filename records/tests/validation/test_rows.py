@@ -45,13 +45,15 @@ def test_a_string_for_an_integer_column_gives_the_seed_message_and_expected_sche
         "expected_schema": [
             {"name": "order_id", "type": "BIGINT", "nullable": False},
             {"name": "amount", "type": "DOUBLE", "nullable": True},
-        ]
+        ],
+        "invalid_records": [{"record": 0, "message": "Record 0: Column 'order_id' expects integer, got str"}],
+        "invalid_record_count": 1,
     }
 
 
-def test_only_the_first_bad_row_is_reported_with_its_index() -> None:
-    """Rows are checked in order and the first problem stops the check."""
-    rows = [{"order_id": 1}, {"order_id": 2}, {"order_id": "x"}, {"order_id": "y"}]
+def test_the_message_names_the_first_bad_row_and_details_list_every_bad_row() -> None:
+    """Rows are checked in order: the message is the first problem, details the first of each bad row."""
+    rows = [{"order_id": 1}, {"order_id": 2}, {"order_id": "x"}, {"order_id": 4, "amount": "y"}, {}]
 
     with pytest.raises(SchemaValidationError) as caught:
         compile_row_validator(ORDERS)(rows)
@@ -60,6 +62,24 @@ def test_only_the_first_bad_row_is_reported_with_its_index() -> None:
         caught.value.message
         == "Schema validation failed: Record 2: Column 'order_id' expects integer, got str"
     )
+    assert caught.value.details["invalid_records"] == [
+        {"record": 2, "message": "Record 2: Column 'order_id' expects integer, got str"},
+        {"record": 3, "message": "Record 3: Column 'amount' expects number, got str"},
+        {"record": 4, "message": "Record 4: Column 'order_id' is required"},
+    ]
+    assert caught.value.details["invalid_record_count"] == 3
+
+
+def test_at_most_100_bad_rows_are_listed_but_all_are_counted() -> None:
+    """A request of 250 bad rows lists the first 100 and counts 250."""
+    rows = [{"order_id": 1}] + [{"order_id": str(i)} for i in range(250)]
+
+    with pytest.raises(SchemaValidationError) as caught:
+        compile_row_validator(ORDERS)(rows)
+
+    listed = caught.value.details["invalid_records"]
+    assert [item["record"] for item in listed] == list(range(1, 101))
+    assert caught.value.details["invalid_record_count"] == 250
 
 
 def test_a_missing_required_column_is_reported() -> None:

@@ -146,7 +146,11 @@ def test_a_row_not_matching_the_definition_gets_the_seed_error() -> None:
                 {"name": "customer_id", "type": "BIGINT", "nullable": False},
                 {"name": "name", "type": "STRING", "nullable": False},
                 {"name": "balance", "type": "DOUBLE", "nullable": True},
-            ]
+            ],
+            "invalid_records": [
+                {"record": 0, "message": "Record 0: Column 'customer_id' expects integer, got str"}
+            ],
+            "invalid_record_count": 1,
         },
     }
 
