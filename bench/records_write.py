@@ -96,6 +96,11 @@ def main() -> None:
         f"  warehouse: {len(writes)} insert statement(s) taking {sum(s['ms'] for s in writes):.0f} ms, "
         f"max {stats['max_parameters']} parameters per statement, {stats['total']} statements in all"
     )
+    # The margin to Databricks' limits (1 MiB of parameter values, 16 MiB of text a statement).
+    print(
+        f"  largest statement: {stats['max_parameter_bytes']:,} bytes of parameter values "
+        f"(limit 1,048,576), {stats['max_statement_bytes']:,} bytes of text (limit 16,777,216)"
+    )
 
 
 if __name__ == "__main__":
