@@ -9,7 +9,8 @@ Progress goes to the ``report`` callback, so a re-run can resume where the last 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -139,15 +140,17 @@ def change_statements(
             raise ParameterTooLarge(None, statement.parameter_bytes, budget)
         return [statement]
     key, keys = keyed
+    build: Callable[[Sequence[Any]], Statement]
     if isinstance(payload, UpdatePayload):
         if payload.bulk_updates is not None:
             return sql.update_bulk_statements(table, key, payload.bulk_updates, columns, principal, budget)
-        return sql.update_by_keys_statements(
-            table, key, keys, payload.updates or {}, columns, principal, budget
-        )
-    if payload.soft:
-        return sql.soft_delete_by_keys_statements(table, key, keys, columns, principal, budget)
-    return sql.hard_delete_by_keys_statements(table, key, keys, budget)
+        updates = payload.updates or {}
+        build = partial(sql.update_by_keys, table, key, updates=updates, columns=columns, principal=principal)
+    elif payload.soft:
+        build = partial(sql.soft_delete_by_keys, table, key, columns=columns, principal=principal)
+    else:
+        build = partial(sql.hard_delete_by_keys, table, key)
+    return sql.keyed_statements(build, keys, budget)
 
 
 def _not_found(
@@ -162,7 +165,7 @@ def _not_found(
         return list(job.progress["not_found"])
     key, keys = keyed
     rows: list[tuple[Any, ...]] = []
-    for statement in sql.find_existing_keys_statements(table, key, keys, _budget()):
+    for statement in sql.keyed_statements(partial(sql.find_existing_keys, table, key), keys, _budget()):
         rows += _execute(statement).rows
     not_found = sql.keys_not_found(keys, rows)
     report(not_found=not_found)

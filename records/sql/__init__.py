@@ -22,42 +22,36 @@ from .ddl import create_table, show_schemas, table_columns, with_audit_columns
 from .delete import (
     hard_delete_by_filters,
     hard_delete_by_keys,
-    hard_delete_by_keys_statements,
     soft_delete_by_filters,
     soft_delete_by_keys,
-    soft_delete_by_keys_statements,
 )
 from .insert import insert_batches
-from .keys import find_existing_keys, find_existing_keys_statements, keys_not_found
+from .keys import find_existing_keys, keyed_statements, keys_not_found
 from .select import count_rows, select_rows
 from .update import (
     update_bulk,
     update_bulk_statements,
     update_by_filters,
     update_by_keys,
-    update_by_keys_statements,
 )
 
 __all__ = [
     "count_rows",
     "create_table",
     "find_existing_keys",
-    "find_existing_keys_statements",
     "hard_delete_by_filters",
     "hard_delete_by_keys",
-    "hard_delete_by_keys_statements",
     "insert_batches",
+    "keyed_statements",
     "keys_not_found",
     "select_rows",
     "show_schemas",
     "soft_delete_by_filters",
     "soft_delete_by_keys",
-    "soft_delete_by_keys_statements",
     "table_columns",
     "update_bulk",
     "update_bulk_statements",
     "update_by_filters",
     "update_by_keys",
-    "update_by_keys_statements",
     "with_audit_columns",
 ]

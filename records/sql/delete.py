@@ -8,9 +8,8 @@ from typing import Any
 from warehouse.sql import Statement, TableName
 
 from ..tables import Column
-from .budget import split_statements
 from .filters import required_filter_conditions
-from .keys import key_json, keys_condition
+from .keys import keys_condition
 from .update import updated_audit
 from .values import ColumnsArg, by_name, column_named, deleted_guard, where
 
@@ -46,24 +45,6 @@ def soft_delete_by_keys(
     return _soft_delete(table, conditions, named, params, principal)
 
 
-def soft_delete_by_keys_statements(
-    table: TableName,
-    key_column: Column,
-    keys: Sequence[Any],
-    columns: ColumnsArg,
-    principal: str,
-    max_parameter_bytes: int,
-) -> list[Statement]:
-    """``soft_delete_by_keys`` in as many statements as the parameter budget needs."""
-    return split_statements(
-        lambda chunk: soft_delete_by_keys(table, key_column, chunk, columns, principal),
-        keys,
-        "keys",
-        key_json,
-        max_parameter_bytes,
-    )
-
-
 def soft_delete_by_filters(
     table: TableName, filters: Sequence[Mapping[str, Any]], columns: ColumnsArg, principal: str
 ) -> Statement:
@@ -78,19 +59,6 @@ def hard_delete_by_keys(table: TableName, key_column: Column, keys: Sequence[Any
     params: dict[str, Any] = {}
     condition = keys_condition(key_column, keys, params)
     return Statement(f"DELETE FROM {table.quoted} WHERE {condition}", params)
-
-
-def hard_delete_by_keys_statements(
-    table: TableName, key_column: Column, keys: Sequence[Any], max_parameter_bytes: int
-) -> list[Statement]:
-    """``hard_delete_by_keys`` in as many statements as the parameter budget needs."""
-    return split_statements(
-        lambda chunk: hard_delete_by_keys(table, key_column, chunk),
-        keys,
-        "keys",
-        key_json,
-        max_parameter_bytes,
-    )
 
 
 def hard_delete_by_filters(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from warehouse.sql import Statement, TableName, json_rows, quote_identifier, to_json
@@ -47,17 +47,12 @@ def key_json(key: Any) -> str:
     return to_json({"v": key})
 
 
-def find_existing_keys_statements(
-    table: TableName, key_column: Column, keys: Sequence[Any], max_parameter_bytes: int
+def keyed_statements(
+    build: Callable[[Sequence[Any]], Statement], keys: Sequence[Any], max_parameter_bytes: int
 ) -> list[Statement]:
-    """``find_existing_keys`` in as many statements as the budget needs (rows: their union)."""
-    return split_statements(
-        lambda chunk: find_existing_keys(table, key_column, chunk),
-        keys,
-        "keys",
-        key_json,
-        max_parameter_bytes,
-    )
+    """``build`` (a keyed builder with every argument but the keys bound) once per run of
+    ``keys`` that fits the parameter budget: an update, a delete or a lookup by 100,000 keys."""
+    return split_statements(build, keys, "keys", key_json, max_parameter_bytes)
 
 
 def keys_not_found(keys: Sequence[Any], rows: Iterable[Sequence[Any]]) -> list[Any]:

@@ -10,7 +10,7 @@ from warehouse.sql import Statement, TableName, json_rows, quote_identifier, to_
 from ..tables import Column
 from .budget import split_statements
 from .filters import required_filter_conditions
-from .keys import key_json, keys_condition
+from .keys import keys_condition
 from .values import (
     ColumnsArg,
     by_name,
@@ -95,25 +95,6 @@ def update_by_filters(
     named = by_name(columns)
     conditions, params = required_filter_conditions(filters, named, "An update")
     return _update(table, conditions, updates, named, params, principal)
-
-
-def update_by_keys_statements(
-    table: TableName,
-    key_column: Column,
-    keys: Sequence[Any],
-    updates: Mapping[str, Any],
-    columns: ColumnsArg,
-    principal: str,
-    max_parameter_bytes: int,
-) -> list[Statement]:
-    """``update_by_keys`` in as many statements as the parameter budget needs."""
-    return split_statements(
-        lambda chunk: update_by_keys(table, key_column, chunk, updates, columns, principal),
-        keys,
-        "keys",
-        key_json,
-        max_parameter_bytes,
-    )
 
 
 def update_bulk(

@@ -20,11 +20,10 @@ from typing import Any
 
 from databricks.sql.thrift_api.TCLIService import ttypes
 
-from .errors import LocalWarehouseError
+# Databricks' limits, defined once for the service's builders and for this warehouse.
+from warehouse.sql import MAX_PARAMETER_BYTES, MAX_PARAMETERS, MAX_STATEMENT_BYTES
 
-MAX_PARAMETERS = 256
-MAX_PARAMETER_BYTES = 1024 * 1024
-MAX_STATEMENT_BYTES = 16 * 1024 * 1024
+from .errors import LocalWarehouseError
 
 # SQLSTATE class 54: "program limit exceeded".
 _LIMIT_EXCEEDED = "54000"

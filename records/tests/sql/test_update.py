@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+from functools import partial
 
 import pytest
 
@@ -58,9 +59,10 @@ def test_keyed_changes_are_cut_into_statements_within_the_budget(
     """Keys beyond one statement's budget become several statements; together they change every
     matching row once, each statement within the budget."""
     keys = [4_201_234_000 + i for i in range(2000)]
-    statements = sql.update_by_keys_statements(
-        wells, API10, keys, {"wellspacing": 80.0}, BY_NAME, PRINCIPAL, 5000
+    update = partial(
+        sql.update_by_keys, wells, API10, updates={"wellspacing": 80.0}, columns=BY_NAME, principal=PRINCIPAL
     )
+    statements = sql.keyed_statements(update, keys, 5000)
     assert len(statements) > 5 and all(s.parameter_bytes <= 5000 for s in statements)
     assert sum(run(client, s).dml_counts()["num_affected_rows"] for s in statements) == 5
     items = [{"key_value": k, "updates": {"oileur": float(k % 100)}} for k in keys]
@@ -70,7 +72,7 @@ def test_keyed_changes_are_cut_into_statements_within_the_budget(
     assert sum(run(client, s).dml_counts()["num_affected_rows"] for s in bulk) == 5
     existing = [
         row
-        for s in sql.find_existing_keys_statements(wells, API10, keys, 3000)
+        for s in sql.keyed_statements(partial(sql.find_existing_keys, wells, API10), keys, 3000)
         for row in run(client, s).rows
     ]
     assert sorted(row[0] for row in existing) == sorted(keys[1:6])
