@@ -76,6 +76,7 @@ def apilog_record_job_failure(
     error_type: str,
     payload: Any,
     started_at: datetime | None,
+    stack_trace: str = "",
     **_: Any,
 ) -> None:
     """Record a failed job (``common.signals.job_failed``): endpoint is its operation, method
@@ -90,6 +91,7 @@ def apilog_record_job_failure(
             "status_code": 500,
             "error_type": error_type,
             "error_message": redact_text(text)[:ERROR_MESSAGE_LIMIT],
+            "stack_trace": redact_text(stack_trace)[-STACK_TRACE_LIMIT:],
             "request_body": redact_body(payload, limit=REQUEST_BODY_LIMIT),
             "user": principal,
             "client_id": client_id,

@@ -6,8 +6,8 @@ in any other view under /api/, by ``common.middleware.ApiErrorMiddleware``). Arg
 
 ``job_failed``: a job ended ``failed``. Arguments, all plain values: ``job_id``, ``operation``,
 ``catalog``, ``schema``, ``table``, ``principal`` (the name written to ``*_by``), ``client_id``,
-``message``, ``error_class``, ``error_type``, ``payload`` (the stored request) and
-``started_at``.
+``message``, ``error_class``, ``error_type``, ``stack_trace`` (for an internal error),
+``payload`` (the stored request) and ``started_at``.
 
 Receivers run synchronously, in the sender's transaction; they must not raise.
 """

@@ -17,12 +17,15 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlsplit
 
 from databricks import sql as dbsql
 from databricks.sql import exc as dbsql_exc
 from django.conf import settings
+from thrift.transport.TTransport import TTransportException
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from .exceptions import (
     PermanentWarehouseError,
@@ -186,6 +189,18 @@ class WarehouseClient:
         return slot.connection
 
 
+# Errors of getting a statement to the warehouse and its answer back: worth retrying.
+_TRANSPORT_ERRORS = (
+    dbsql_exc.RequestError,
+    dbsql_exc.OperationalError,
+    OSError,
+    TimeoutError,
+    HTTPException,
+    Urllib3Error,
+    TTransportException,
+)
+
+
 def translate_error(error: Exception) -> WarehouseError:
     """Map a connector (or socket) error to a transient or permanent ``WarehouseError``."""
     if isinstance(error, WarehouseError):
@@ -196,13 +211,14 @@ def translate_error(error: Exception) -> WarehouseError:
         if error_class in TRANSIENT_ERROR_CLASSES:
             return TransientWarehouseError(message, error_class=error_class)
         return PermanentWarehouseError(message, error_class=error_class)
-    if isinstance(error, dbsql_exc.RequestError | dbsql_exc.OperationalError | OSError | TimeoutError):
+    if isinstance(error, _TRANSPORT_ERRORS):
         return TransientWarehouseError(message, error_class=error_class or type(error).__name__)
     if isinstance(error, dbsql_exc.DatabaseError) and "Invalid SessionHandle" in message:
         return TransientWarehouseError(message, error_class=error_class or "INVALID_SESSION")
     if isinstance(error, dbsql_exc.Error):
         return PermanentWarehouseError(message, error_class=error_class or type(error).__name__)
-    return TransientWarehouseError(message, error_class=type(error).__name__)
+    # Anything else is not known to pass: retrying it would hide a bug behind a backoff.
+    return PermanentWarehouseError(message, error_class=type(error).__name__)
 
 
 def _message_of(error: Exception) -> str:

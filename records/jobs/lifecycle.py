@@ -13,13 +13,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from common.signals import job_failed
 
 from ..models import Job
-from .errors import JobFailed
+from .errors import JobFailed, JobLost
 from .queue import job_publish
 
 logger = logging.getLogger(__name__)
@@ -49,19 +49,34 @@ def job_claim(job_pk: int) -> Job | None:
     return Job.objects.get(pk=job_pk)
 
 
+def _held(job: Job) -> QuerySet[Job]:
+    """The job's row while this attempt still holds it: running, and not claimed again since.
+
+    Every write of a running attempt goes through this fence, so a worker that lost its job
+    (the sweep put it back in the queue, another delivery claimed it) can no longer change it.
+    """
+    return Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts)
+
+
 def job_save_progress(job: Job, **progress: Any) -> None:
+    """Merge ``progress`` into the job's; ``JobLost`` if this attempt no longer holds the job,
+    so the run stops before its next statement."""
     job.progress = {**job.progress, **progress}
-    Job.objects.filter(pk=job.pk).update(progress=job.progress)
+    if not _held(job).update(progress=job.progress):
+        raise JobLost(f"job {job.job_id}: attempt {job.attempts} no longer holds it")
 
 
 def job_succeed(job: Job, result: dict[str, Any]) -> None:
-    _finish(job, Job.Status.SUCCEEDED, result=result, error=None)
-    logger.info("job %s succeeded: %s", job.job_id, result.get("message") or f"count {result.get('count')}")
+    if _finish(job, Job.Status.SUCCEEDED, result=result, error=None):
+        logger.info(
+            "job %s succeeded: %s", job.job_id, result.get("message") or f"count {result.get('count')}"
+        )
 
 
 def job_fail(job: Job, failure: JobFailed) -> None:
     """Finish the job ``failed`` and announce it (``common.signals.job_failed``: the audit log)."""
-    _finish(job, Job.Status.FAILED, result=None, error=failure.as_error())
+    if not _finish(job, Job.Status.FAILED, result=None, error=failure.as_error()):
+        return
     job_failed.send(
         sender=Job,
         job_id=str(job.job_id),
@@ -74,25 +89,34 @@ def job_fail(job: Job, failure: JobFailed) -> None:
         message=failure.message,
         error_class=failure.error_class,
         error_type=failure.error_type,
+        stack_trace=failure.stack_trace,
         payload=job.payload,
         started_at=job.started_at,
     )
     logger.warning("job %s failed after %s attempt(s): %s", job.job_id, job.attempts, failure.message)
 
 
-def job_retry_later(job: Job, failure: JobFailed) -> None:
-    """Put a job whose attempt hit a transient error back in the queue (order is kept)."""
-    job.status = Job.Status.QUEUED
-    job.error = failure.as_error(retrying=True)
-    Job.objects.filter(pk=job.pk).update(status=job.status, error=job.error)
+def job_retry_later(job: Job, failure: JobFailed) -> bool:
+    """Put a job whose attempt hit a transient error back in the queue (order is kept);
+    False if this attempt no longer held it."""
+    error = failure.as_error(retrying=True)
+    if not _held(job).update(status=Job.Status.QUEUED, error=error):
+        return False
+    job.status, job.error = Job.Status.QUEUED, error
+    return True
 
 
-def _finish(job: Job, status: str, *, result: dict[str, Any] | None, error: dict[str, Any] | None) -> None:
-    job.status, job.result, job.error, job.finished_at = status, result, error, timezone.now()
-    Job.objects.filter(pk=job.pk).update(
-        status=status, result=result, error=error, finished_at=job.finished_at
-    )
+def _finish(job: Job, status: str, *, result: dict[str, Any] | None, error: dict[str, Any] | None) -> bool:
+    """Finish the job if this attempt still holds it (else another attempt owns its outcome)."""
+    finished_at = timezone.now()
+    if not _held(job).update(status=status, result=result, error=error, finished_at=finished_at):
+        logger.warning(
+            "job %s: attempt %s lost the job; its outcome is not recorded", job.job_id, job.attempts
+        )
+        return False
+    job.status, job.result, job.error, job.finished_at = status, result, error, finished_at
     job_publish_next(job)
+    return True
 
 
 def job_publish_next(job: Job) -> None:
@@ -108,10 +132,13 @@ def job_publish_next(job: Job) -> None:
 
 
 def jobs_requeue(*, job_ids: list[int]) -> int:
-    """Re-queue failed jobs (admin action): they run again from the start, in their order."""
+    """Re-queue failed jobs (admin action): they run again from the start, in their order, with
+    their attempts counted anew."""
     failed = Job.objects.filter(pk__in=job_ids, status=Job.Status.FAILED)
     pks = list(failed.values_list("pk", flat=True))
-    failed.update(status=Job.Status.QUEUED, finished_at=None, error=None, result=None, progress={})
+    failed.update(
+        status=Job.Status.QUEUED, finished_at=None, error=None, result=None, progress={}, attempts=0
+    )
     for pk in pks:
         transaction.on_commit(lambda pk=pk: job_publish(pk))  # type: ignore[misc]
     return len(pks)

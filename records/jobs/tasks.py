@@ -12,7 +12,7 @@ from django.conf import settings
 from warehouse.exceptions import TransientWarehouseError
 
 from . import lifecycle
-from .errors import JobFailed
+from .errors import JobFailed, JobLost
 from .queue import JOB_RUN_TASK, JOBS_REPUBLISH_STALE_TASK
 from .run import job_execute
 
@@ -42,7 +42,8 @@ def job_run_task(self: Task, job_pk: int) -> None:
         if job.attempts >= settings.RECORDS_JOB_MAX_ATTEMPTS:
             lifecycle.job_fail(job, failure)
             return
-        lifecycle.job_retry_later(job, failure)
+        if not lifecycle.job_retry_later(job, failure):
+            return  # another attempt holds the job now
         delay = retry_delay(job.attempts)
         logger.info(
             "job %s: transient error (attempt %s), retrying in %.1f s: %s",
@@ -54,6 +55,13 @@ def job_run_task(self: Task, job_pk: int) -> None:
         raise self.retry(countdown=delay, exc=error) from error
     except JobFailed as failure:
         lifecycle.job_fail(job, failure)
+        return
+    except JobLost as lost:
+        logger.warning("%s; stopping before the next statement", lost)
+        return
+    except Exception as error:  # nothing above the task records a job's outcome: fail it here
+        logger.exception("job %s: unexpected error", job.job_id)
+        lifecycle.job_fail(job, JobFailed.from_unexpected(error))
         return
     lifecycle.job_succeed(job, result)
 

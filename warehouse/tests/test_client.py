@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import pytest
 from pytest_django import Settings
 
-from warehouse.client import WarehouseClient, _connect_kwargs, _sdk_config, describe_target
+from warehouse.client import WarehouseClient, _connect_kwargs, _sdk_config, describe_target, translate_error
 from warehouse.exceptions import PermanentWarehouseError, TransientWarehouseError, WarehouseNotConfigured
 from warehouse.local.testing import LocalWarehouseProcess
 
@@ -183,3 +183,11 @@ def test_missing_databricks_credentials_are_a_clear_error(
     settings.DATABRICKS_CONFIG_PROFILE = ""
     with pytest.raises(WarehouseNotConfigured):
         _connect_kwargs()
+
+
+def test_an_unknown_error_is_permanent_not_retried() -> None:
+    """An exception the client does not know (a bug, not an outage) is not retried as transient."""
+    translated = translate_error(RuntimeError("boom"))
+    assert isinstance(translated, PermanentWarehouseError)
+    assert translated.error_class == "RuntimeError"
+    assert isinstance(translate_error(ConnectionResetError("reset")), TransientWarehouseError)

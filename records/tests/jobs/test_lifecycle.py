@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from access.models import ApiClient
+from audit.models import ApiLog
 from records.jobs import lifecycle
+from records.jobs.errors import JobFailed, JobLost
+from records.jobs.tasks import job_run_task
 from records.models import Job
 from records.testing import unpublished_write, wait_for_job
 from warehouse.client import get_client
@@ -45,3 +49,53 @@ def test_a_job_waits_for_an_earlier_unfinished_job_on_its_table(table: TableName
     assert lifecycle.job_claim(first.pk) is not None
     assert lifecycle.job_claim(second.pk) is None  # first is running
     assert lifecycle.job_claim(first.pk) is None  # a second delivery of first does nothing
+
+
+def test_an_attempt_that_lost_its_job_changes_nothing(table: TableName) -> None:
+    """Once the job is claimed again, the earlier attempt's progress, result and retry are refused:
+    progress raises JobLost (the run stops before its next statement), finishing is a no-op."""
+    job = unpublished_write(table, [{"id": 1}])
+    first = lifecycle.job_claim(job.pk)
+    assert first is not None
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)  # the sweep took it back
+    second = lifecycle.job_claim(job.pk)
+    assert second is not None and second.attempts == first.attempts + 1
+    with pytest.raises(JobLost):
+        lifecycle.job_save_progress(first, batches_done=1)
+    lifecycle.job_succeed(first, {"message": "stale", "count": 99})
+    assert not lifecycle.job_retry_later(first, JobFailed("late", error_class="X"))
+    lifecycle.job_succeed(second, {"message": "Inserted 1 record(s)", "count": 1})
+    job.refresh_from_db()
+    assert (job.status, job.result, job.progress) == (
+        Job.Status.SUCCEEDED,
+        {"message": "Inserted 1 record(s)", "count": 1},
+        {},
+    )
+
+
+def test_an_unexpected_error_fails_the_job_with_its_traceback(table: TableName) -> None:
+    """A run that raises what nobody expected (here: a payload without its method) ends failed as
+    an internal error, never left running, with the traceback in api_log."""
+    job = Job.objects.create(
+        operation=Job.Operation.UPDATE,
+        catalog=table.catalog,
+        schema=table.schema,
+        table=table.table,
+        payload={"filters": []},
+        client=ApiClient.objects.get_or_create(name="alice")[0],
+        principal="alice",
+    )
+    job_run_task.apply(args=(job.pk,))
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.error is not None
+    assert (job.error["error_class"], job.error["type"]) == ("INTERNAL_ERROR", "KeyError")
+    log = ApiLog.objects.get(method="JOB")
+    assert "KeyError" in log.stack_trace and "Traceback" in log.stack_trace
+
+
+def test_requeue_counts_attempts_anew(table: TableName) -> None:
+    """A failed job put back in the queue by an operator starts again at attempt 0."""
+    job = unpublished_write(table, [{"id": 1}], status=Job.Status.FAILED, attempts=5)
+    assert lifecycle.jobs_requeue(job_ids=[job.pk]) == 1
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (Job.Status.QUEUED, 0)
