@@ -220,7 +220,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     "records-republish-stale-jobs": {
         "task": "records.tasks.jobs_republish_stale_task",
-        "schedule": env.float("RECORDS_REQUEUE_INTERVAL_SECONDS", default=30.0),
+        "schedule": env.float("RECORDS_REQUEUE_INTERVAL_SECONDS", default=10.0),
     },
     "audit-ship-api-log": {
         "task": "audit.tasks.apilog_ship_task",
@@ -238,8 +238,9 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
 # publish may have failed while the broker was down).
 RECORDS_REQUEUE_GRACE_SECONDS: float = env.float("RECORDS_REQUEUE_GRACE_SECONDS", default=60.0)
 RECORDS_REQUEUE_BATCH: int = env.int("RECORDS_REQUEUE_BATCH", default=500)
-# A job running longer than this lost its worker (the task's hard time limit plus a margin).
-RECORDS_JOB_STALE_SECONDS: float = env.float("RECORDS_JOB_STALE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+# A running job holds a lease this long, renewed by its worker's heartbeat every sixth of it;
+# the sweep takes over a job whose lease ran out (its worker died) within about this long.
+RECORDS_LEASE_SECONDS: float = env.float("RECORDS_LEASE_SECONDS", default=30.0)
 # Attempts at a job whose warehouse errors are transient, and the backoff between them.
 RECORDS_JOB_MAX_ATTEMPTS: int = env.int("RECORDS_JOB_MAX_ATTEMPTS", default=5)
 RECORDS_RETRY_BACKOFF_BASE: float = env.float("RECORDS_RETRY_BACKOFF_BASE", default=2.0)

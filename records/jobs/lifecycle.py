@@ -7,13 +7,18 @@ effect in submission order; a finished job publishes the next one of its table.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import socket
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from common.signals import job_failed
@@ -27,6 +32,11 @@ logger = logging.getLogger(__name__)
 UNFINISHED = (Job.Status.QUEUED, Job.Status.RUNNING)
 
 
+def _lease_owner() -> str:
+    """Who holds a lease: this worker process (asked each time: prefork children fork later)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def _earlier_unfinished_on_table() -> Exists:
     """True for a job when an earlier job on its table is still queued or running."""
     return Exists(
@@ -35,14 +45,25 @@ def _earlier_unfinished_on_table() -> Exists:
 
 
 def job_claim(job_pk: int) -> Job | None:
-    """Mark a queued job running if no earlier job on its table is unfinished; else ``None``.
+    """Mark a queued job (or a running one whose lease ran out) running under a new lease, if no
+    earlier job on its table is unfinished; else ``None``.
 
-    One UPDATE decides, so two deliveries of a job, or two jobs of one table, never both run.
+    One UPDATE decides, so two deliveries of a job, or two jobs of one table, never both run;
+    the attempt count it raises fences the writes of any earlier attempt.
     """
+    now = timezone.now()
+    # A running job whose lease ran out lost its worker: a redelivery of its message takes it over.
+    takeable = Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, lease_expires_at__lt=now)
     claimed = (
-        Job.objects.filter(pk=job_pk, status=Job.Status.QUEUED)
+        Job.objects.filter(takeable, pk=job_pk)
         .exclude(_earlier_unfinished_on_table())
-        .update(status=Job.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1)
+        .update(
+            status=Job.Status.RUNNING,
+            started_at=now,
+            attempts=F("attempts") + 1,
+            lease_owner=_lease_owner(),
+            lease_expires_at=now + _lease(),
+        )
     )
     if claimed != 1:
         return None
@@ -56,6 +77,37 @@ def _held(job: Job) -> QuerySet[Job]:
     (the sweep put it back in the queue, another delivery claimed it) can no longer change it.
     """
     return Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.RECORDS_LEASE_SECONDS)
+
+
+def job_renew_lease(job: Job) -> bool:
+    """Extend the running job's lease; False once this attempt no longer holds the job."""
+    return bool(_held(job).update(lease_expires_at=timezone.now() + _lease()))
+
+
+@contextlib.contextmanager
+def job_heartbeat(job: Job) -> Iterator[None]:
+    """Renew ``job``'s lease every sixth of ``RECORDS_LEASE_SECONDS`` while the body runs (in a
+    thread: a statement may take longer than a lease)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.RECORDS_LEASE_SECONDS / 6) and job_renew_lease(job):
+                pass
+        finally:
+            connection.close()  # this thread's own database connection
+
+    thread = threading.Thread(target=beat, name=f"lease-{job.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def job_save_progress(job: Job, **progress: Any) -> None:
@@ -145,16 +197,22 @@ def jobs_requeue(*, job_ids: list[int]) -> int:
 
 
 def jobs_republish_stale() -> int:
-    """Publish again jobs queued past the grace period; re-queue runs whose worker vanished."""
+    """Re-queue jobs whose lease ran out and publish them; publish again jobs queued past the
+    grace period (their publish may have failed)."""
     now = timezone.now()
     grace = timedelta(seconds=settings.RECORDS_REQUEUE_GRACE_SECONDS)
-    stale_running = Job.objects.filter(
-        status=Job.Status.RUNNING, started_at__lt=now - timedelta(seconds=settings.RECORDS_JOB_STALE_SECONDS)
+    # A lease that ran out means the worker died (or lost the database): take the job over. A
+    # job started before leases existed has none: its start time stands in for it.
+    expired = Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, started_at__lt=now - _lease())
+    revived_pks = list(Job.objects.filter(expired, status=Job.Status.RUNNING).values_list("pk", flat=True))
+    revived = Job.objects.filter(expired, status=Job.Status.RUNNING, pk__in=revived_pks).update(
+        status=Job.Status.QUEUED, lease_owner="", lease_expires_at=None
     )
-    revived = stale_running.update(status=Job.Status.QUEUED)
     if revived:
-        logger.warning("re-queued %s job(s) whose worker stopped mid-run", revived)
-    stale = Job.objects.filter(status=Job.Status.QUEUED, submitted_at__lt=now - grace).order_by("pk")
+        logger.warning("re-queued %s job(s) whose worker's lease ran out", revived)
+    stale = Job.objects.filter(
+        Q(submitted_at__lt=now - grace) | Q(pk__in=revived_pks), status=Job.Status.QUEUED
+    ).order_by("pk")
     # The first queued job of each table is enough: the others are published as it finishes.
     heads = stale.exclude(_earlier_unfinished_on_table())
     count = 0

@@ -9,6 +9,7 @@ Progress goes to the ``report`` callback, so a re-run can resume where the last 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -79,11 +80,27 @@ def _write(job: Job, table: TableName, payload: WritePayload, report: ProgressRe
     done = int(job.progress.get("batches_done", 0))
     inserted = int(job.progress.get("rows_inserted", 0))
     report(batches_total=len(statements), batches_done=done, rows_inserted=inserted)
+    resumed = job.attempts > 1 and any(c.name.lower() == "record_uuid" for c in target)
     for index in range(done, len(statements)):
         counts = _execute(statements[index]).dml_counts()
-        inserted += counts.get("num_inserted_rows", counts.get("num_affected_rows", 0))
+        landed = counts.get("num_inserted_rows", counts.get("num_affected_rows", 0))
+        if resumed:
+            landed = _landed_in_batch(table, statements[index], landed)
+        inserted += landed
         report(batches_done=index + 1, rows_inserted=inserted)
     return {"message": f"Inserted {inserted} record(s) into {table}", "count": inserted}
+
+
+def _landed_in_batch(table: TableName, statement: Statement, inserted: int) -> int:
+    """How many rows of a resumed job's batch are in the table: the warehouse's count, or, when
+    that is short (an earlier attempt landed some before it died), a lookup of the batch's
+    record_uuids, which only this job's rows carry."""
+    uuids = [row["record_uuid"] for row in json.loads(statement.params["rows"])]
+    if inserted >= len(uuids):
+        return inserted
+    uuid_column = Column("record_uuid", "STRING")
+    lookups = sql.keyed_statements(partial(sql.find_existing_keys, table, uuid_column), uuids, _budget())
+    return sum(len(_execute(lookup).rows) for lookup in lookups)
 
 
 def _refuse_unknown_columns(table: TableName, rows: list[dict[str, Any]], target: tuple[Column, ...]) -> None:

@@ -36,7 +36,8 @@ def job_run_task(self: Task, job_pk: int) -> None:
         # publishes this one when it finishes).
         return
     try:
-        result = job_execute(job, partial(lifecycle.job_save_progress, job))
+        with lifecycle.job_heartbeat(job):
+            result = job_execute(job, partial(lifecycle.job_save_progress, job))
     except TransientWarehouseError as error:
         failure = JobFailed.from_transient(error)
         if job.attempts >= settings.RECORDS_JOB_MAX_ATTEMPTS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -31,14 +32,54 @@ def test_the_sweep_publishes_jobs_whose_publish_was_lost(table: TableName) -> No
     assert get_client().execute(f"SELECT id FROM {table}").rows == [(7,)]
 
 
-def test_the_sweep_requeues_jobs_whose_worker_died(table: TableName, settings: Any) -> None:
-    """A job left running past RECORDS_JOB_STALE_SECONDS goes back to queued."""
-    settings.RECORDS_JOB_STALE_SECONDS = 60
-    job = unpublished_write(table, [{"id": 1}], status=Job.Status.RUNNING)
-    Job.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(minutes=5))
+def test_the_sweep_requeues_jobs_whose_lease_ran_out(table: TableName, settings: Any) -> None:
+    """A running job whose lease expired (its worker died) goes back to queued and is published;
+    one whose lease still runs is left alone, however long it has been running."""
+    settings.RECORDS_LEASE_SECONDS = 30
+    now = timezone.now()
+    dead = unpublished_write(
+        table, [{"id": 1}], status=Job.Status.RUNNING, lease_expires_at=now - timedelta(seconds=1)
+    )
+    other = TableName(table.catalog, table.schema, "other")
+    alive = unpublished_write(
+        other, [{"id": 2}], status=Job.Status.RUNNING, lease_expires_at=now + timedelta(seconds=20)
+    )
+    Job.objects.filter(pk=alive.pk).update(started_at=now - timedelta(hours=2))
+    assert lifecycle.jobs_republish_stale() == 1  # the revived job, published at once
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert (dead.status, dead.lease_expires_at) == (Job.Status.QUEUED, None)
+    assert alive.status == Job.Status.RUNNING
+
+
+def test_a_heartbeat_keeps_a_long_run_from_being_taken_over(table: TableName, settings: Any) -> None:
+    """While a run lasts several lease periods, its heartbeat renews the lease, so the sweep
+    leaves it alone; after the run the lease is no longer renewed."""
+    settings.RECORDS_LEASE_SECONDS = 0.6
+    job = unpublished_write(table, [{"id": 1}])
+    claimed = lifecycle.job_claim(job.pk)
+    assert claimed is not None and claimed.lease_expires_at is not None
+    with lifecycle.job_heartbeat(claimed):
+        for _ in range(4):
+            time.sleep(0.3)
+            lifecycle.jobs_republish_stale()
+            job.refresh_from_db()
+            assert job.status == Job.Status.RUNNING
+    assert job.lease_expires_at is not None and job.lease_expires_at > claimed.lease_expires_at
+    time.sleep(0.7)
     lifecycle.jobs_republish_stale()
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED
+
+
+def test_a_worker_whose_job_was_taken_over_stops_renewing(table: TableName) -> None:
+    """Renewing the lease of a job claimed again by another attempt fails (the fence)."""
+    job = unpublished_write(table, [{"id": 1}])
+    first = lifecycle.job_claim(job.pk)
+    assert first is not None and lifecycle.job_renew_lease(first)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
+    assert lifecycle.job_claim(job.pk) is not None
+    assert not lifecycle.job_renew_lease(first)
 
 
 def test_a_job_waits_for_an_earlier_unfinished_job_on_its_table(table: TableName) -> None:
