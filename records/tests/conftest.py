@@ -6,12 +6,31 @@ from collections.abc import Iterator
 
 import pytest
 
+from access.testing import ApiCaller
 from records.testing import warehouse_schema
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
 from warehouse.sql import TableName
 
 JOBS_CATALOG = "job_tests"
+
+
+@pytest.fixture
+def alice(local_warehouse: LocalWarehouseProcess) -> ApiCaller:
+    """An API client named alice, speaking HTTP to the service (the warehouse running)."""
+    return ApiCaller("alice")
+
+
+@pytest.fixture
+def bob() -> ApiCaller:
+    return ApiCaller("bob")
+
+
+@pytest.fixture
+def schema(request: pytest.FixtureRequest, local_warehouse: LocalWarehouseProcess) -> Iterator[str]:
+    """A fresh schema in the test module's ``CATALOG``, dropped afterwards."""
+    with warehouse_schema(request.module.CATALOG) as name:
+        yield name
 
 
 @pytest.fixture

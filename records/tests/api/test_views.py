@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from access.testing import ApiCaller
 from records.jobs.queue import job_publish
 from records.jobs.tasks import job_run_task
 from records.models import Job
-from records.testing import WELLS_DEFINITION, unpublished_write, wait_for_job, warehouse_schema, well
+from records.testing import WELLS_DEFINITION, unpublished_write, wait_for_job, well
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
 from warehouse.sql import TableName
@@ -24,23 +23,6 @@ from warehouse.sql import TableName
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
 CATALOG = "api_tests"
-
-
-@pytest.fixture
-def alice(local_warehouse: LocalWarehouseProcess) -> ApiCaller:
-    return ApiCaller("alice")
-
-
-@pytest.fixture
-def bob() -> ApiCaller:
-    return ApiCaller("bob")
-
-
-@pytest.fixture
-def schema() -> Iterator[str]:
-    """A fresh schema in the test catalog, dropped afterwards."""
-    with warehouse_schema(CATALOG) as name:
-        yield name
 
 
 def target(schema: str, table: str = "wells") -> dict[str, str]:

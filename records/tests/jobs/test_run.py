@@ -3,15 +3,13 @@ budget needs, each within Databricks' limits (``records.jobs.run``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.conf import settings
 
 from access.testing import ApiCaller
 from records.jobs.tasks import job_run_task
 from records.models import Job
-from records.testing import WELLS_DEFINITION, unpublished_write, wait_for_job, warehouse_schema, well
+from records.testing import WELLS_DEFINITION, unpublished_write, wait_for_job, well
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
 from warehouse.sql import MAX_PARAMETER_BYTES, MAX_PARAMETERS, TableName
@@ -19,17 +17,6 @@ from warehouse.sql import MAX_PARAMETER_BYTES, MAX_PARAMETERS, TableName
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
 CATALOG = "run_tests"
-
-
-@pytest.fixture
-def alice(local_warehouse: LocalWarehouseProcess) -> ApiCaller:
-    return ApiCaller("alice")
-
-
-@pytest.fixture
-def schema(local_warehouse: LocalWarehouseProcess) -> Iterator[str]:
-    with warehouse_schema(CATALOG) as name:
-        yield name
 
 
 def writes(local_warehouse: LocalWarehouseProcess, *kinds: str) -> list[dict[str, object]]:

@@ -4,31 +4,18 @@ parameter budget, so that nothing is silently dropped and nothing stored can be 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from access.testing import ApiCaller
 from records.models import Job
-from records.testing import WELLS_DEFINITION, warehouse_schema, well
+from records.testing import WELLS_DEFINITION, well
 from warehouse.client import get_client
-from warehouse.local.testing import LocalWarehouseProcess
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
 CATALOG = "submit_tests"
-
-
-@pytest.fixture
-def alice(local_warehouse: LocalWarehouseProcess) -> ApiCaller:
-    return ApiCaller("alice")
-
-
-@pytest.fixture
-def schema(local_warehouse: LocalWarehouseProcess) -> Iterator[str]:
-    with warehouse_schema(CATALOG) as name:
-        yield name
 
 
 def target(schema: str, table: str = "t") -> dict[str, str]:
