@@ -30,7 +30,7 @@ from ..validation.filters import check_parameter_budget, known_column, validate_
 from ..validation.rows import validate_key_values, validate_rows, validate_update_values
 from ..validation.table import check_definition_matches, check_known_columns
 from .budget import check_change_fits, check_rows_fit
-from .payloads import DeletePayload, KeyedPayload, Payload, UpdatePayload, WritePayload, decode_payload
+from .payloads import DeletePayload, Payload, UpdatePayload, WritePayload, decode_payload
 from .queue import job_publish
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,9 @@ def records_submit(
     if operation == Job.Operation.WRITE:
         payload = _write_payload(table, data, client.name)
     else:
-        payload = _keyed_payload(table, decode_payload(operation, data), client.name)
+        keyed = decode_payload(operation, data)
+        assert isinstance(keyed, UpdatePayload | DeletePayload)  # noqa: S101 (not a write)
+        payload = _keyed_payload(table, keyed, client.name)
     return job_submit(
         operation=operation,
         table=table,
@@ -91,9 +93,11 @@ def _write_payload(table: TableName, data: dict[str, Any], principal: str) -> Wr
     return WritePayload(rows=rows, auto_create=bool(data.get("auto_create")), columns=definition)
 
 
-def _keyed_payload(table: TableName, payload: Payload, principal: str) -> Payload:
-    """Update and delete: every column, key and value checked against the table's columns."""
-    assert isinstance(payload, KeyedPayload)  # noqa: S101 (decode_payload of update/delete)
+def _keyed_payload(
+    table: TableName, payload: UpdatePayload | DeletePayload, principal: str
+) -> UpdatePayload | DeletePayload:
+    """Update and delete: every column, key and value checked against the table's columns, and
+    the statements they need within the parameter budget."""
     if isinstance(payload, UpdatePayload):
         check_parameter_budget(payload.filters or [], payload.updates)
     columns = {c.name.lower(): c for c in require_table(table)}
@@ -117,7 +121,6 @@ def _keyed_payload(table: TableName, payload: Payload, principal: str) -> Payloa
             f"Table {table} has no is_deleted column: soft delete is not possible (use soft: false)",
             details={"table": str(table)},
         )
-    assert isinstance(payload, UpdatePayload | DeletePayload)  # noqa: S101 (a keyed payload)
     check_change_fits(table, payload, columns, principal)
     return payload
 
