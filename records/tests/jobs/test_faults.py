@@ -1,4 +1,4 @@
-"""Faults provoked for real: a worker killed with ``kill -9`` mid-job, its job taken over."""
+"""Faults provoked for real: a worker killed with ``kill -9`` mid-job, a warehouse outage; rows counted after."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,15 +15,17 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from access.testing import ApiCaller
 from records.models import Job
-from records.testing import unpublished_write, wait_until
-from warehouse.client import WarehouseClient
+from records.testing import unpublished_write, wait_for_job, wait_until
+from warehouse.client import WarehouseClient, get_client
 from warehouse.local.testing import LocalWarehouseProcess
 from warehouse.sql import TableName
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[3]
+CATALOG = "fault_tests"
 LEASE_SECONDS = "2"
 # A worker that runs one job in its own process, against the slow warehouse: as a Celery worker
 # would on a delivery of the job's message (``apply`` runs the task in this process).
@@ -102,3 +105,37 @@ def test_a_job_whose_worker_was_killed_is_taken_over_and_lands_every_row_once(
         "SELECT COUNT(*), COUNT(DISTINCT id), COUNT(DISTINCT record_uuid) FROM faults.s.t"
     ).rows
     assert counts == [(300, 300, 300)]
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_jobs_submitted_around_a_warehouse_outage_all_land_once(
+    local_warehouse: LocalWarehouseProcess, alice: ApiCaller, schema: str
+) -> None:
+    """The warehouse stopped for 5 s while 20 small writes go to one table: the writes sent while
+    it is down are still accepted (the table's columns are cached), their jobs retry, and every
+    job succeeds once it is back; the table holds exactly their rows."""
+    table = {"catalog": CATALOG, "schema": schema, "table": "t"}
+    get_client().execute(f"CREATE TABLE {CATALOG}.{schema}.t (id BIGINT, record_uuid STRING)")
+
+    def write(index: int) -> str:
+        rows = [{"id": index * 10 + i} for i in range(10)]
+        response = alice.post("/api/v1/records/write", {**table, "data": rows})
+        assert response.status_code == 202, response.json()
+        return str(response.json()["job_id"])
+
+    job_ids = [write(0)]
+    wait_for_job(job_ids[0])
+    local_warehouse.stop()
+    try:
+        job_ids += [write(index) for index in range(1, 10)]
+        time.sleep(5)
+    finally:
+        local_warehouse.start()
+        get_client().reset()  # this process's session died with the warehouse
+    job_ids += [write(index) for index in range(10, 20)]
+    jobs = [wait_for_job(job_id, timeout=120) for job_id in job_ids]
+    assert [job.status for job in jobs] == [Job.Status.SUCCEEDED] * 20, [job.error for job in jobs]
+    assert max(job.attempts for job in jobs) > 1  # the outage was met, and retried
+    assert sum(job.result["count"] for job in jobs if job.result) == 200
+    counts = get_client().execute(f"SELECT COUNT(*), COUNT(DISTINCT id) FROM {CATALOG}.{schema}.t").rows
+    assert counts == [(200, 200)]
