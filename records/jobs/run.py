@@ -25,6 +25,8 @@ from .. import sql
 from ..catalog import table_columns, table_columns_forget
 from ..models import Job
 from ..tables import Column
+from ..validation.rows import SchemaValidationError
+from ..validation.table import check_known_columns
 from .errors import JobFailed
 from .payloads import DeletePayload, KeyedPayload, UpdatePayload, WritePayload, decode_payload
 
@@ -77,17 +79,13 @@ def _write(job: Job, table: TableName, payload: WritePayload, report: ProgressRe
     )
     # A re-delivered job resumes after the batches it already landed (each batch also skips
     # rows whose record_uuid is present, so a batch cut off mid-way cannot land twice).
-    done = int(job.progress.get("batches_done", 0))
-    inserted = int(job.progress.get("rows_inserted", 0))
-    report(batches_total=len(statements), batches_done=done, rows_inserted=inserted)
     resumed = job.attempts > 1 and any(c.name.lower() == "record_uuid" for c in target)
-    for index in range(done, len(statements)):
-        counts = _execute(statements[index]).dml_counts()
-        landed = counts.get("num_inserted_rows", counts.get("num_affected_rows", 0))
-        if resumed:
-            landed = _landed_in_batch(table, statements[index], landed)
-        inserted += landed
-        report(batches_done=index + 1, rows_inserted=inserted)
+
+    def landed(statement: Statement, counts: dict[str, int]) -> int:
+        inserted = counts.get("num_inserted_rows", counts.get("num_affected_rows", 0))
+        return _landed_in_batch(table, statement, inserted) if resumed else inserted
+
+    inserted = _run_all(job, statements, report, landed, progress=WRITE_PROGRESS)
     return {"message": f"Inserted {inserted} record(s) into {table}", "count": inserted}
 
 
@@ -104,29 +102,46 @@ def _landed_in_batch(table: TableName, statement: Statement, inserted: int) -> i
 
 
 def _refuse_unknown_columns(table: TableName, rows: list[dict[str, Any]], target: tuple[Column, ...]) -> None:
-    """Rows set only columns the table has. Submit checks this against the table it saw; a
-    table created meanwhile by another job with other columns must fail the job, not lose values."""
-    # record_uuid is assigned to every row; a table without that column just does not keep it.
-    known = {c.name.lower() for c in target} | {"record_uuid"}
-    unknown = sorted({key.lower() for row in rows for key in row} - known)
-    if unknown:
+    """Rows set only columns the table has (submit's check, again against the table as it is
+    now): a table created meanwhile by another job with other columns fails the job, nothing
+    written, rather than losing values."""
+    try:
+        check_known_columns(table, rows, target)
+    except SchemaValidationError as error:
         raise JobFailed(
-            f"Table {table} has no column(s) {', '.join(unknown)}: nothing was written",
+            f"{error.message}: nothing was written",
             error_class="UNRESOLVED_COLUMN",
             error_type="SchemaValidationError",
-        )
+        ) from error
 
 
-def _run_all(job: Job, statements: list[Statement], report: ProgressReport) -> int:
-    """Run the statements of an update or delete, resuming after those a re-delivered job
-    already ran; the sum of their ``num_affected_rows``."""
-    done = int(job.progress.get("statements_done", 0))
-    affected = int(job.progress.get("rows_affected", 0))
-    report(statements_total=len(statements), statements_done=done, rows_affected=affected)
+# The progress keys of a write (as before) and of an update or delete: total, done, rows.
+WRITE_PROGRESS = ("batches_total", "batches_done", "rows_inserted")
+CHANGE_PROGRESS = ("statements_total", "statements_done", "rows_affected")
+
+
+def _affected(statement: Statement, counts: dict[str, int]) -> int:
+    return counts.get("num_affected_rows", 0)
+
+
+def _run_all(
+    job: Job,
+    statements: list[Statement],
+    report: ProgressReport,
+    count: Callable[[Statement, dict[str, int]], int] = _affected,
+    *,
+    progress: tuple[str, str, str] = CHANGE_PROGRESS,
+) -> int:
+    """Run ``statements`` in order, resuming after those a re-delivered job already ran (its
+    progress says how many), and report progress after each; the sum of their ``count``."""
+    total_key, done_key, rows_key = progress
+    done = int(job.progress.get(done_key, 0))
+    rows = int(job.progress.get(rows_key, 0))
+    report(**{total_key: len(statements), done_key: done, rows_key: rows})
     for index in range(done, len(statements)):
-        affected += _execute(statements[index]).dml_counts().get("num_affected_rows", 0)
-        report(statements_done=index + 1, rows_affected=affected)
-    return affected
+        rows += count(statements[index], _execute(statements[index]).dml_counts())
+        report(**{done_key: index + 1, rows_key: rows})
+    return rows
 
 
 def _keyed(payload: KeyedPayload, columns: dict[str, Column]) -> tuple[Column, list[Any]] | None:
