@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from pytest_django import Settings
 
 from warehouse.client import WarehouseClient
@@ -29,13 +30,17 @@ def _free_port() -> int:
 
 
 def _isolate_session() -> int:
-    """Give the test session a broker folder and warehouse port of its own.
+    """Give the test session a broker folder, cache folder and warehouse port of its own.
 
     Set both in this process's settings and in the environment the worker and warehouse
     processes inherit, so a ``make run`` on the same machine never sees the tests' jobs.
     """
     port = _free_port()
     broker_dir = Path(tempfile.mkdtemp(prefix="records-test-broker-"))
+    if settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+        cache_dir = tempfile.mkdtemp(prefix="records-test-cache-")
+        os.environ["CACHE_DIR"] = cache_dir
+        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": cache_dir}}
     os.environ["CELERY_BROKER_DIR"] = str(broker_dir)
     os.environ["LOCAL_WAREHOUSE_URL"] = f"http://127.0.0.1:{port}/sql/1.0/warehouses/local"
     settings.LOCAL_WAREHOUSE_URL = os.environ["LOCAL_WAREHOUSE_URL"]
@@ -53,6 +58,13 @@ def _isolate_session() -> int:
 
 
 TEST_WAREHOUSE_PORT = _isolate_session()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Every test starts with no cached table columns (the cache outlives tables dropped by
+    earlier tests, and the test worker shares it)."""
+    cache.clear()
 
 
 @pytest.fixture(scope="session")
@@ -86,12 +98,13 @@ def _database_url(database: dict[str, Any]) -> str:
 def celery_worker(
     django_db_setup: None, local_warehouse: LocalWarehouseProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker (prefork, 2 processes) on the test database, broker and warehouse."""
+    """A real Celery worker (8 threads, both queues) on the test database, broker and warehouse."""
     from django.db import connection
 
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "celery", "-A", "project", "worker", "-l", "info", "-c", "2"]
+    command = [sys.executable, "-m", "celery", "-A", "project", "worker", "-l", "info", "-c", "8"]
+    command += ["-Q", f"celery,{settings.CELERY_PERIODIC_QUEUE}"]
     command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"]
     with open(log_path, "wb") as log:
         worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603

@@ -180,6 +180,16 @@ LOGGING: dict[str, Any] = {
     },
 }
 
+# CACHES (tables' columns, shared by the web processes and the workers)
+# ------------------------------------------------------------------------------
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-cache-url
+# Every process must see the same entries (a worker uses the columns submit cached), so the
+# default is a folder under var/; set CACHE_URL=redis://... in production.
+CACHE_DIR = Path(env("CACHE_DIR", default=str(VAR_DIR / "cache")))
+CACHES: dict[str, dict[str, Any]] = {"default": env.cache("CACHE_URL", default=f"filecache://{CACHE_DIR}")}
+if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+    CACHES["default"].setdefault("OPTIONS", {})["MAX_ENTRIES"] = 10_000
+
 # CELERY
 # ------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
@@ -214,21 +224,38 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Jobs wait on the warehouse's network round trips, not on this machine's CPUs: a worker runs
+# many at once in threads (time limits do not apply to threads; leases and the warehouse's
+# statement timeout bound a job instead).
+CELERY_WORKER_POOL: str = env("CELERY_WORKER_POOL", default="threads")
+CELERY_WORKER_CONCURRENCY: int = env.int("CELERY_WORKER_CONCURRENCY", default=16)
+# Periodic tasks have a queue (and a worker) of their own, so long jobs never delay them.
+CELERY_PERIODIC_QUEUE = "periodic"
+CELERY_TASK_ROUTES: dict[str, Any] = {
+    "records.tasks.jobs_republish_stale_task": {"queue": CELERY_PERIODIC_QUEUE},
+    "audit.tasks.*": {"queue": CELERY_PERIODIC_QUEUE},
+}
 CELERY_TASK_SOFT_TIME_LIMIT: int = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_TIME_LIMIT: int = env.int("CELERY_TASK_TIME_LIMIT", default=16 * 60)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+RECORDS_REQUEUE_INTERVAL_SECONDS: float = env.float("RECORDS_REQUEUE_INTERVAL_SECONDS", default=10.0)
+DATABRICKS_LOG_SHIP_INTERVAL_SECONDS: float = env.float("DATABRICKS_LOG_SHIP_INTERVAL_SECONDS", default=30.0)
+# A run not started within its interval is dropped (``expires``): the next one does its work.
 CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     "records-republish-stale-jobs": {
         "task": "records.tasks.jobs_republish_stale_task",
-        "schedule": env.float("RECORDS_REQUEUE_INTERVAL_SECONDS", default=10.0),
+        "schedule": RECORDS_REQUEUE_INTERVAL_SECONDS,
+        "options": {"expires": RECORDS_REQUEUE_INTERVAL_SECONDS},
     },
     "audit-ship-api-log": {
         "task": "audit.tasks.apilog_ship_task",
-        "schedule": env.float("DATABRICKS_LOG_SHIP_INTERVAL_SECONDS", default=30.0),
+        "schedule": DATABRICKS_LOG_SHIP_INTERVAL_SECONDS,
+        "options": {"expires": DATABRICKS_LOG_SHIP_INTERVAL_SECONDS},
     },
     "audit-purge-api-log": {
         "task": "audit.tasks.apilog_purge_task",
         "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
 }
 
@@ -241,22 +268,35 @@ RECORDS_REQUEUE_BATCH: int = env.int("RECORDS_REQUEUE_BATCH", default=500)
 # A running job holds a lease this long, renewed by its worker's heartbeat every sixth of it;
 # the sweep takes over a job whose lease ran out (its worker died) within about this long.
 RECORDS_LEASE_SECONDS: float = env.float("RECORDS_LEASE_SECONDS", default=30.0)
-# Attempts at a job whose warehouse errors are transient, and the backoff between them.
-RECORDS_JOB_MAX_ATTEMPTS: int = env.int("RECORDS_JOB_MAX_ATTEMPTS", default=5)
-RECORDS_RETRY_BACKOFF_BASE: float = env.float("RECORDS_RETRY_BACKOFF_BASE", default=2.0)
-RECORDS_RETRY_BACKOFF_MAX: float = env.float("RECORDS_RETRY_BACKOFF_MAX", default=300.0)
+# A job whose warehouse errors are transient (an outage, a busy warehouse) is retried for this
+# long from its first such error, with exponential backoff (base * 2**n, full jitter, capped).
+RECORDS_RETRY_FOR_SECONDS: float = env.float("RECORDS_RETRY_FOR_SECONDS", default=3600.0)
+RECORDS_RETRY_BACKOFF_BASE: float = env.float("RECORDS_RETRY_BACKOFF_BASE", default=1.0)
+RECORDS_RETRY_BACKOFF_MAX: float = env.float("RECORDS_RETRY_BACKOFF_MAX", default=30.0)
+# Group commit: consecutive queued writes of one table land in one statement (within
+# RECORDS_MAX_PARAMETER_BYTES), at most this many jobs and rows together.
+RECORDS_GROUP_MAX_JOBS: int = env.int("RECORDS_GROUP_MAX_JOBS", default=200)
+RECORDS_GROUP_MAX_ROWS: int = env.int("RECORDS_GROUP_MAX_ROWS", default=20_000)
 # Request limits: rows per write and bytes per body (413 beyond), seconds a client may wait.
 RECORDS_MAX_ROWS_PER_REQUEST: int = env.int("RECORDS_MAX_ROWS_PER_REQUEST", default=100_000)
 RECORDS_MAX_BODY_BYTES: int = env.int("RECORDS_MAX_BODY_BYTES", default=64 * 1024 * 1024)
 RECORDS_MAX_WAIT_SECONDS: int = 30
+# Requests that may wait (``?wait``) at once in one web process; the others answer their 202 at
+# once. Keep it below the process's threads (GUNICORN_THREADS, 16), so that waiting requests
+# never hold every thread; 0 turns waiting off.
+RECORDS_MAX_WAITERS: int = env.int("RECORDS_MAX_WAITERS", default=8)
+if RECORDS_MAX_WAITERS < 0:
+    raise ImproperlyConfigured("RECORDS_MAX_WAITERS must be 0 or more")
 # The bytes of parameter values one statement may carry (rows, keys, filter values...), as the
 # connector sends them. Databricks refuses more than 1 MB (1,048,576 bytes); the margin covers
 # what a future connector adds. Larger requests become several statements.
 RECORDS_MAX_PARAMETER_BYTES: int = env.int("RECORDS_MAX_PARAMETER_BYTES", default=900_000)
 if not 1024 <= RECORDS_MAX_PARAMETER_BYTES <= 1024 * 1024:
     raise ImproperlyConfigured("RECORDS_MAX_PARAMETER_BYTES must be from 1024 to 1048576 (Databricks' 1 MB)")
-# How long a table's columns (DESCRIBE) are cached for validating rows.
+# How long submit trusts a table's cached columns before looking again; while the warehouse is
+# unreachable it uses entries up to the stale limit (so known tables still take writes).
 RECORDS_SCHEMA_CACHE_SECONDS: float = env.float("RECORDS_SCHEMA_CACHE_SECONDS", default=30.0)
+RECORDS_SCHEMA_CACHE_STALE_SECONDS: float = env.float("RECORDS_SCHEMA_CACHE_STALE_SECONDS", default=86_400.0)
 # Django refuses bodies above this before any view runs; the records limit above decides.
 DATA_UPLOAD_MAX_MEMORY_SIZE = RECORDS_MAX_BODY_BYTES
 

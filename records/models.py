@@ -56,6 +56,10 @@ class Job(models.Model):
     # The worker holding a running job, and until when: renewed by its heartbeat.
     lease_owner = models.CharField(max_length=255, blank=True, default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # A job retried after a transient error is not claimed before this time (its backoff).
+    available_at = models.DateTimeField(null=True, blank=True)
+    # When its current run of transient errors began: it is retried for RECORDS_RETRY_FOR_SECONDS.
+    retrying_since = models.DateTimeField(null=True, blank=True)
     progress = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import random
 import socket
 import threading
-from collections.abc import Iterator
-from datetime import timedelta
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -33,8 +35,9 @@ UNFINISHED = (Job.Status.QUEUED, Job.Status.RUNNING)
 
 
 def _lease_owner() -> str:
-    """Who holds a lease: this worker process (asked each time: prefork children fork later)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Who holds a lease: this worker process and thread, and a token of this claim (each claim
+    is its own holder, so a fence never confuses two attempts of one worker)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:12]}"
 
 
 def _earlier_unfinished_on_table() -> Exists:
@@ -52,10 +55,8 @@ def job_claim(job_pk: int) -> Job | None:
     the attempt count it raises fences the writes of any earlier attempt.
     """
     now = timezone.now()
-    # A running job whose lease ran out lost its worker: a redelivery of its message takes it over.
-    takeable = Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, lease_expires_at__lt=now)
     claimed = (
-        Job.objects.filter(takeable, pk=job_pk)
+        Job.objects.filter(_takeable(now), pk=job_pk)
         .exclude(_earlier_unfinished_on_table())
         .update(
             status=Job.Status.RUNNING,
@@ -70,44 +71,114 @@ def job_claim(job_pk: int) -> Job | None:
     return Job.objects.get(pk=job_pk)
 
 
+def _takeable(now: datetime) -> Q:
+    """Jobs a claim may take: queued and past their retry backoff, or running under a lease that
+    ran out (its worker died: a redelivery of its message takes it over)."""
+    due = Q(available_at__isnull=True) | Q(available_at__lte=now + _CLOCK_SLACK)
+    return (Q(status=Job.Status.QUEUED) & due) | Q(status=Job.Status.RUNNING, lease_expires_at__lt=now)
+
+
+# A retry's message is due at its job's available_at; it may arrive a little early.
+_CLOCK_SLACK = timedelta(milliseconds=100)
+
+
+def job_followers(head: Job, limit: int) -> list[int]:
+    """The pks of the queued writes right behind ``head`` on its table, in order, up to the
+    first job that is anything else (an update, a delete, a write in its retry backoff)."""
+    now = timezone.now()
+    behind = (
+        Job.objects.filter(table_key=head.table_key, pk__gt=head.pk, status__in=UNFINISHED)
+        .order_by("pk")
+        .values_list("pk", "operation", "status", "available_at", "lease_expires_at")[:limit]
+    )
+    pks: list[int] = []
+    for pk, operation, status, available_at, lease_expires_at in behind:
+        queued = status == Job.Status.QUEUED and (available_at is None or available_at <= now + _CLOCK_SLACK)
+        abandoned = status == Job.Status.RUNNING and lease_expires_at is not None and lease_expires_at < now
+        if operation != Job.Operation.WRITE or not (queued or abandoned):
+            break
+        pks.append(pk)
+    return pks
+
+
+def job_claim_followers(head: Job, followers: Sequence[int]) -> list[Job]:
+    """Claim ``followers`` (queued writes right behind ``head`` on its table, in order) under
+    ``head``'s lease, to land with it in one statement (group commit); all of them or none.
+
+    Nothing else can claim them meanwhile: ``head`` is running and earlier on their table.
+    """
+    if not followers:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Job.objects.filter(_takeable(now), pk__in=followers, table_key=head.table_key).update(
+            status=Job.Status.RUNNING,
+            started_at=now,
+            attempts=F("attempts") + 1,
+            lease_owner=head.lease_owner,
+            lease_expires_at=head.lease_expires_at,
+        )
+        if claimed != len(followers):
+            transaction.set_rollback(True)
+            return []
+    jobs = {job.pk: job for job in Job.objects.filter(pk__in=followers).defer("payload")}
+    return [jobs[pk] for pk in followers]
+
+
 def _held(job: Job) -> QuerySet[Job]:
     """The job's row while this attempt still holds it: running, and not claimed again since.
 
     Every write of a running attempt goes through this fence, so a worker that lost its job
     (the sweep put it back in the queue, another delivery claimed it) can no longer change it.
     """
-    return Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts)
+    return Job.objects.filter(
+        pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts, lease_owner=job.lease_owner
+    )
 
 
 def _lease() -> timedelta:
     return timedelta(seconds=settings.RECORDS_LEASE_SECONDS)
 
 
-def job_renew_lease(job: Job) -> bool:
-    """Extend the running job's lease; False once this attempt no longer holds the job."""
-    return bool(_held(job).update(lease_expires_at=timezone.now() + _lease()))
+def job_renew_lease(*jobs: Job) -> bool:
+    """Extend the running jobs' lease (one holder: a job or a group); False once this attempt no
+    longer holds any of them."""
+    expires = timezone.now() + _lease()
+    held = Q()
+    for job in jobs:
+        held |= Q(pk=job.pk, attempts=job.attempts)
+    renewed = Job.objects.filter(held, status=Job.Status.RUNNING, lease_owner=jobs[0].lease_owner).update(
+        lease_expires_at=expires
+    )
+    return renewed > 0
 
 
 @contextlib.contextmanager
-def job_heartbeat(job: Job) -> Iterator[None]:
-    """Renew ``job``'s lease every sixth of ``RECORDS_LEASE_SECONDS`` while the body runs (in a
-    thread: a statement may take longer than a lease)."""
+def job_heartbeat(*jobs: Job) -> Iterator[None]:
+    """Renew the lease of ``jobs`` every sixth of ``RECORDS_LEASE_SECONDS`` while the body runs
+    (in a thread: a statement may take longer than a lease)."""
     stop = threading.Event()
 
     def beat() -> None:
         try:
-            while not stop.wait(settings.RECORDS_LEASE_SECONDS / 6) and job_renew_lease(job):
+            while not stop.wait(settings.RECORDS_LEASE_SECONDS / 6) and job_renew_lease(*jobs):
                 pass
         finally:
             connection.close()  # this thread's own database connection
 
-    thread = threading.Thread(target=beat, name=f"lease-{job.pk}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"lease-{jobs[0].pk}", daemon=True)
     thread.start()
     try:
         yield
     finally:
         stop.set()
         thread.join()
+
+
+def job_check_held(job: Job) -> None:
+    """``JobLost`` if this attempt no longer holds ``job``: checked before a statement."""
+    if not _held(job).exists():
+        raise JobLost(f"job {job.job_id}: attempt {job.attempts} no longer holds it")
 
 
 def job_save_progress(job: Job, **progress: Any) -> None:
@@ -118,16 +189,16 @@ def job_save_progress(job: Job, **progress: Any) -> None:
         raise JobLost(f"job {job.job_id}: attempt {job.attempts} no longer holds it")
 
 
-def job_succeed(job: Job, result: dict[str, Any]) -> None:
-    if _finish(job, Job.Status.SUCCEEDED, result=result, error=None):
+def job_succeed(job: Job, result: dict[str, Any], *, publish_next: bool = True) -> None:
+    if _finish(job, Job.Status.SUCCEEDED, result=result, error=None, publish_next=publish_next):
         logger.info(
             "job %s succeeded: %s", job.job_id, result.get("message") or f"count {result.get('count')}"
         )
 
 
-def job_fail(job: Job, failure: JobFailed) -> None:
+def job_fail(job: Job, failure: JobFailed, *, publish_next: bool = True) -> None:
     """Finish the job ``failed`` and announce it (``common.signals.job_failed``: the audit log)."""
-    if not _finish(job, Job.Status.FAILED, result=None, error=failure.as_error()):
+    if not _finish(job, Job.Status.FAILED, result=None, error=failure.as_error(), publish_next=publish_next):
         return
     job_failed.send(
         sender=Job,
@@ -148,17 +219,77 @@ def job_fail(job: Job, failure: JobFailed) -> None:
     logger.warning("job %s failed after %s attempt(s): %s", job.job_id, job.attempts, failure.message)
 
 
-def job_retry_later(job: Job, failure: JobFailed) -> bool:
-    """Put a job whose attempt hit a transient error back in the queue (order is kept);
-    False if this attempt no longer held it."""
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with full jitter: up to base * 2**(attempt - 1), capped."""
+    ceiling = min(
+        settings.RECORDS_RETRY_BACKOFF_MAX, settings.RECORDS_RETRY_BACKOFF_BASE * 2 ** max(attempt - 1, 0)
+    )
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not security)
+
+
+def jobs_retry_later(jobs: Sequence[Job], failure: JobFailed) -> float | None:
+    """Put the jobs of an attempt that hit a transient error back in the queue, due after a
+    backoff (order is kept: nothing later on their table runs first), and publish the first
+    when it is due; the delay, or ``None`` if none was retried.
+
+    A job is retried for RECORDS_RETRY_FOR_SECONDS from its first transient error in a row,
+    then failed; a job this attempt no longer holds is left to whoever holds it.
+    """
+    now = timezone.now()
+    delay = retry_delay(max(job.attempts for job in jobs))
     error = failure.as_error(retrying=True)
-    if not _held(job).update(status=Job.Status.QUEUED, error=error):
-        return False
-    job.status, job.error = Job.Status.QUEUED, error
-    return True
+    budget = timedelta(seconds=settings.RECORDS_RETRY_FOR_SECONDS)
+    retried: list[Job] = []
+    for job in jobs:
+        since = job.retrying_since or now
+        if now - since >= budget:
+            waited = JobFailed(
+                f"{failure.message} (transient errors for {(now - since).total_seconds():.0f} s, "
+                f"beyond RECORDS_RETRY_FOR_SECONDS)",
+                error_class=failure.error_class,
+                error_type=failure.error_type,
+            )
+            job_fail(job, waited, publish_next=False)
+            continue
+        available_at = now + timedelta(seconds=delay)
+        queued = _held(job).update(
+            status=Job.Status.QUEUED,
+            error=error,
+            available_at=available_at,
+            retrying_since=since,
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        if queued:
+            job.status, job.error, job.available_at, job.retrying_since = (
+                Job.Status.QUEUED,
+                error,
+                available_at,
+                since,
+            )
+            retried.append(job)
+    if not retried:
+        job_publish_next(jobs[-1])
+        return None
+    job_publish(retried[0].pk, countdown=delay)
+    logger.info(
+        "job(s) %s: transient error (attempt %s), retrying in %.1f s: %s",
+        ", ".join(str(job.job_id) for job in retried),
+        retried[0].attempts,
+        delay,
+        failure.message,
+    )
+    return delay
 
 
-def _finish(job: Job, status: str, *, result: dict[str, Any] | None, error: dict[str, Any] | None) -> bool:
+def _finish(
+    job: Job,
+    status: str,
+    *,
+    result: dict[str, Any] | None,
+    error: dict[str, Any] | None,
+    publish_next: bool = True,
+) -> bool:
     """Finish the job if this attempt still holds it (else another attempt owns its outcome)."""
     finished_at = timezone.now()
     if not _held(job).update(status=status, result=result, error=error, finished_at=finished_at):
@@ -167,20 +298,24 @@ def _finish(job: Job, status: str, *, result: dict[str, Any] | None, error: dict
         )
         return False
     job.status, job.result, job.error, job.finished_at = status, result, error, finished_at
-    job_publish_next(job)
+    if publish_next:
+        job_publish_next(job)
     return True
 
 
 def job_publish_next(job: Job) -> None:
-    """Publish the next queued job of the same table, which waited for this one."""
-    next_pk = (
+    """Publish the next queued job of the same table, which waited for this one (when its
+    retry backoff ends, if it is in one)."""
+    following = (
         Job.objects.filter(table_key=job.table_key, status=Job.Status.QUEUED, pk__gt=job.pk)
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "available_at")
         .first()
     )
-    if next_pk is not None:
-        job_publish(next_pk)
+    if following is not None:
+        next_pk, available_at = following
+        wait = (available_at - timezone.now()).total_seconds() if available_at else 0
+        job_publish(next_pk, countdown=max(wait, 0))
 
 
 def jobs_requeue(*, job_ids: list[int]) -> int:
@@ -189,7 +324,14 @@ def jobs_requeue(*, job_ids: list[int]) -> int:
     failed = Job.objects.filter(pk__in=job_ids, status=Job.Status.FAILED)
     pks = list(failed.values_list("pk", flat=True))
     failed.update(
-        status=Job.Status.QUEUED, finished_at=None, error=None, result=None, progress={}, attempts=0
+        status=Job.Status.QUEUED,
+        finished_at=None,
+        error=None,
+        result=None,
+        progress={},
+        attempts=0,
+        available_at=None,
+        retrying_since=None,
     )
     for pk in pks:
         transaction.on_commit(lambda pk=pk: job_publish(pk))  # type: ignore[misc]
@@ -210,9 +352,9 @@ def jobs_republish_stale() -> int:
     )
     if revived:
         logger.warning("re-queued %s job(s) whose worker's lease ran out", revived)
-    stale = Job.objects.filter(
-        Q(submitted_at__lt=now - grace) | Q(pk__in=revived_pks), status=Job.Status.QUEUED
-    ).order_by("pk")
+    # Queued past the grace period: since submit, or since its retry was due.
+    overdue = Q(available_at__isnull=True, submitted_at__lt=now - grace) | Q(available_at__lt=now - grace)
+    stale = Job.objects.filter(overdue | Q(pk__in=revived_pks), status=Job.Status.QUEUED).order_by("pk")
     # The first queued job of each table is enough: the others are published as it finishes.
     heads = stale.exclude(_earlier_unfinished_on_table())
     count = 0

@@ -10,6 +10,8 @@ Progress goes to the ``report`` callback, so a re-run can resume where the last 
 from __future__ import annotations
 
 import json
+import logging
+import math
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -28,22 +30,33 @@ from ..tables import Column
 from ..validation.rows import SchemaValidationError
 from ..validation.table import check_known_columns
 from .errors import JobFailed
-from .payloads import DeletePayload, KeyedPayload, UpdatePayload, WritePayload, decode_payload
+from .payloads import DeletePayload, KeyedPayload, Payload, UpdatePayload, WritePayload, decode_payload
+
+logger = logging.getLogger(__name__)
 
 # Called with the progress to merge into ``Job.progress`` (``batches_done=3``...).
 ProgressReport = Callable[..., None]
 
 
 def job_execute(job: Job, report: ProgressReport) -> dict[str, Any]:
-    """Run ``job`` (claimed by the caller) and answer its result body."""
+    """Run ``job`` (claimed by the caller) and answer its result body.
+
+    The table's columns come from the shared cache (submit filled it): no lookup per job. When
+    the warehouse refuses a statement for a schema reason the cache entry is dropped and the
+    job runs once more against the table's columns as they are now (rows naming a column that
+    is gone fail it, nothing written).
+    """
     table = TableName(job.catalog, job.schema, job.table)
     payload = decode_payload(job.operation, job.payload)
     try:
-        if isinstance(payload, WritePayload):
-            return _write(job, table, payload, report)
-        if isinstance(payload, UpdatePayload):
-            return _update(job, table, payload, report)
-        return _delete(job, table, payload, report)
+        try:
+            return _run(job, table, payload, report, fresh=False)
+        except PermanentWarehouseError as error:
+            if not is_schema_error(error):
+                raise
+            logger.info("job %s: %s; looking at %s's columns again", job.job_id, error.error_class, table)
+            table_columns_forget(table)
+            return _run(job, table, payload, report, fresh=True)
     except PermanentWarehouseError as error:
         raise JobFailed(error.message, error_class=error.error_class) from error
     except ParameterTooLarge as error:
@@ -53,12 +66,50 @@ def job_execute(job: Job, report: ProgressReport) -> dict[str, Any]:
         ) from error
 
 
+def is_schema_error(error: PermanentWarehouseError) -> bool:
+    """True when the warehouse refused a statement because the table is not as cached."""
+    return (error.error_class or "").split(".")[0] in SCHEMA_ERROR_CLASSES
+
+
+# Error classes that mean "the table's columns changed": the cached columns are stale.
+SCHEMA_ERROR_CLASSES = frozenset(
+    {
+        "UNRESOLVED_COLUMN",
+        "FIELD_NOT_FOUND",
+        "TABLE_OR_VIEW_NOT_FOUND",
+        "DELTA_SCHEMA_CHANGED",
+        "DELTA_MERGE_UNRESOLVED_EXPRESSION",
+        "DELTA_METADATA_CHANGED",
+        "DELTA_COLUMN_NOT_FOUND",
+        "COLUMN_NOT_FOUND",
+        "DATATYPE_MISMATCH",
+        "INSERT_COLUMN_ARITY_MISMATCH",
+    }
+)
+
+
+def _run(
+    job: Job, table: TableName, payload: Payload, report: ProgressReport, *, fresh: bool
+) -> dict[str, Any]:
+    if isinstance(payload, WritePayload):
+        return _write(job, table, payload, report, fresh=fresh)
+    columns = _columns(table, fresh=fresh)
+    if isinstance(payload, UpdatePayload):
+        return _update(job, table, payload, columns, report)
+    return _delete(job, table, payload, columns, report)
+
+
 def _execute(statement: Statement) -> StatementResult:
     return get_client().execute(statement.sql, statement.params)
 
 
-def _columns(table: TableName) -> dict[str, Column]:
-    columns = table_columns(table, fresh=True)
+def run_statement(statement: Statement) -> dict[str, int]:
+    """Run one DML statement; the counts the warehouse reported for it."""
+    return _execute(statement).dml_counts()
+
+
+def _columns(table: TableName, *, fresh: bool = False) -> dict[str, Column]:
+    columns = table_columns(table, fresh=fresh, max_age=math.inf)
     if columns is None:
         raise JobFailed(f"Table {table} does not exist", error_class="TABLE_OR_VIEW_NOT_FOUND")
     return {c.name.lower(): c for c in columns}
@@ -68,37 +119,53 @@ def _budget() -> int:
     return int(settings.RECORDS_MAX_PARAMETER_BYTES)
 
 
-def _write(job: Job, table: TableName, payload: WritePayload, report: ProgressReport) -> dict[str, Any]:
+def _write(
+    job: Job, table: TableName, payload: WritePayload, report: ProgressReport, *, fresh: bool
+) -> dict[str, Any]:
     if payload.auto_create and payload.columns:
         _execute(sql.create_table(table, payload.columns))
         table_columns_forget(table)
-    target = tuple(_columns(table).values())
+        fresh = True
+    target = tuple(_columns(table, fresh=fresh).values())
     _refuse_unknown_columns(table, payload.rows, target)
+    dedupe = any(c.name.lower() == "record_uuid" for c in target)
+    rows, landed_before = payload.rows, 0
+    if dedupe and (job.attempts > 1 or fresh):
+        # An earlier attempt (or this one, before the schema changed) may have landed some rows:
+        # their record_uuids say which, whatever batches that attempt cut.
+        landed = existing_record_uuids(table, [row["record_uuid"] for row in rows])
+        rows = [row for row in rows if row["record_uuid"] not in landed]
+        landed_before = len(landed)
     statements = sql.insert_batches(
-        table, target, payload.rows, principal=job.principal, max_parameter_bytes=_budget()
+        table, target, rows, principal=job.principal, max_parameter_bytes=_budget()
     )
-    # A re-delivered job resumes after the batches it already landed (each batch also skips
-    # rows whose record_uuid is present, so a batch cut off mid-way cannot land twice).
-    resumed = job.attempts > 1 and any(c.name.lower() == "record_uuid" for c in target)
 
-    def landed(statement: Statement, counts: dict[str, int]) -> int:
-        inserted = counts.get("num_inserted_rows", counts.get("num_affected_rows", 0))
-        return _landed_in_batch(table, statement, inserted) if resumed else inserted
+    def inserted(statement: Statement, counts: dict[str, int]) -> int:
+        count = counts.get("num_inserted_rows", counts.get("num_affected_rows", 0))
+        return _landed_in_batch(table, statement, count) if dedupe else count
 
-    inserted = _run_all(job, statements, report, landed, progress=WRITE_PROGRESS)
-    return {"message": f"Inserted {inserted} record(s) into {table}", "count": inserted}
+    report(rows_landed_before=landed_before)
+    count = landed_before + _run_all(job, statements, report, inserted, progress=WRITE_PROGRESS, resume=False)
+    return {"message": f"Inserted {count} record(s) into {table}", "count": count}
+
+
+def existing_record_uuids(table: TableName, uuids: Sequence[str]) -> set[str]:
+    """The ``uuids`` that are in the table already (each names one row of one job)."""
+    if not uuids:
+        return set()
+    uuid_column = Column("record_uuid", "STRING")
+    lookups = sql.keyed_statements(partial(sql.find_existing_keys, table, uuid_column), uuids, _budget())
+    return {str(row[0]) for lookup in lookups for row in _execute(lookup).rows}
 
 
 def _landed_in_batch(table: TableName, statement: Statement, inserted: int) -> int:
-    """How many rows of a resumed job's batch are in the table: the warehouse's count, or, when
-    that is short (an earlier attempt landed some before it died), a lookup of the batch's
-    record_uuids, which only this job's rows carry."""
+    """How many rows of a batch are in the table: the warehouse's count, or, when that is short
+    (another attempt landed some meanwhile), a lookup of the batch's record_uuids, which only
+    this job's rows carry."""
     uuids = [row["record_uuid"] for row in json.loads(statement.params["rows"])]
     if inserted >= len(uuids):
         return inserted
-    uuid_column = Column("record_uuid", "STRING")
-    lookups = sql.keyed_statements(partial(sql.find_existing_keys, table, uuid_column), uuids, _budget())
-    return sum(len(_execute(lookup).rows) for lookup in lookups)
+    return len(existing_record_uuids(table, uuids))
 
 
 def _refuse_unknown_columns(table: TableName, rows: list[dict[str, Any]], target: tuple[Column, ...]) -> None:
@@ -131,12 +198,14 @@ def _run_all(
     count: Callable[[Statement, dict[str, int]], int] = _affected,
     *,
     progress: tuple[str, str, str] = CHANGE_PROGRESS,
+    resume: bool = True,
 ) -> int:
-    """Run ``statements`` in order, resuming after those a re-delivered job already ran (its
-    progress says how many), and report progress after each; the sum of their ``count``."""
+    """Run ``statements`` in order, resuming (with ``resume``) after those a re-delivered job
+    already ran (its progress says how many), and report progress after each; the sum of
+    their ``count``. (A write does not resume by index: it leaves out the rows that landed.)"""
     total_key, done_key, rows_key = progress
-    done = int(job.progress.get(done_key, 0))
-    rows = int(job.progress.get(rows_key, 0))
+    done = int(job.progress.get(done_key, 0)) if resume else 0
+    rows = int(job.progress.get(rows_key, 0)) if resume else 0
     report(**{total_key: len(statements), done_key: done, rows_key: rows})
     for index in range(done, len(statements)):
         rows += count(statements[index], _execute(statements[index]).dml_counts())
@@ -204,8 +273,9 @@ def _not_found(
     return not_found
 
 
-def _update(job: Job, table: TableName, payload: UpdatePayload, report: ProgressReport) -> dict[str, Any]:
-    columns = _columns(table)
+def _update(
+    job: Job, table: TableName, payload: UpdatePayload, columns: dict[str, Column], report: ProgressReport
+) -> dict[str, Any]:
     not_found = _not_found(job, table, payload, columns, report)
     count = _run_all(job, change_statements(table, payload, columns, job.principal), report)
     entry: dict[str, Any] = {"updated_at": timezone.now().isoformat(), "updated_by": job.principal}
@@ -214,8 +284,9 @@ def _update(job: Job, table: TableName, payload: UpdatePayload, report: Progress
     return {"data": [entry], "count": count, "total": None}
 
 
-def _delete(job: Job, table: TableName, payload: DeletePayload, report: ProgressReport) -> dict[str, Any]:
-    columns = _columns(table)
+def _delete(
+    job: Job, table: TableName, payload: DeletePayload, columns: dict[str, Column], report: ProgressReport
+) -> dict[str, Any]:
     not_found = _not_found(job, table, payload, columns, report)
     count = _run_all(job, change_statements(table, payload, columns, job.principal), report)
     data: list[dict[str, Any]] = [{"is_deleted": True} if payload.soft else {"deleted": True}]

@@ -1,73 +1,120 @@
-"""Celery tasks: run a job by id; periodically publish jobs that no worker picked up."""
+"""Celery tasks: run a job (and the writes grouped with it) by id; the periodic sweep."""
 
 from __future__ import annotations
 
 import logging
-import random
+from collections.abc import Sequence
 from functools import partial
 
-from celery import Task, shared_task
-from django.conf import settings
+from celery import shared_task
+from django.db import transaction
 
-from warehouse.exceptions import TransientWarehouseError
+from warehouse.exceptions import PermanentWarehouseError, TransientWarehouseError
+from warehouse.sql import ParameterTooLarge
 
+from ..models import Job
 from . import lifecycle
 from .errors import JobFailed, JobLost
+from .group import Group, group_execute, job_group
+from .lifecycle import retry_delay
 from .queue import JOB_RUN_TASK, JOBS_REPUBLISH_STALE_TASK
 from .run import job_execute
 
 logger = logging.getLogger(__name__)
 
-
-def retry_delay(attempt: int) -> float:
-    """Exponential backoff with full jitter: up to base * 2**(attempt - 1), capped."""
-    ceiling = min(
-        settings.RECORDS_RETRY_BACKOFF_MAX, settings.RECORDS_RETRY_BACKOFF_BASE * 2 ** max(attempt - 1, 0)
-    )
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not security)
+__all__ = ["job_run_task", "jobs_republish_stale_task", "retry_delay"]
 
 
-@shared_task(name=JOB_RUN_TASK, bind=True, acks_late=True, ignore_result=True, max_retries=None)
-def job_run_task(self: Task, job_pk: int) -> None:
-    """Run one job. Idempotent: a delivery for a job that runs or has finished does nothing."""
-    job = lifecycle.job_claim(job_pk)
-    if job is None:
-        # Running elsewhere, finished, or waiting for an earlier job on its table (which
-        # publishes this one when it finishes).
+@shared_task(name=JOB_RUN_TASK, acks_late=True, ignore_result=True)
+def job_run_task(job_pk: int) -> None:
+    """Run one job, with the queued writes behind it when they fit one statement.
+
+    Idempotent: a delivery for a job that runs, has finished or waits for an earlier job of
+    its table does nothing (the earlier job publishes it when it finishes).
+    """
+    head = lifecycle.job_claim(job_pk)
+    if head is None:
         return
     try:
-        with lifecycle.job_heartbeat(job):
-            result = job_execute(job, partial(lifecycle.job_save_progress, job))
-    except TransientWarehouseError as error:
-        failure = JobFailed.from_transient(error)
-        if job.attempts >= settings.RECORDS_JOB_MAX_ATTEMPTS:
-            lifecycle.job_fail(job, failure)
-            return
-        if not lifecycle.job_retry_later(job, failure):
-            return  # another attempt holds the job now
-        delay = retry_delay(job.attempts)
-        logger.info(
-            "job %s: transient error (attempt %s), retrying in %.1f s: %s",
-            job.job_id,
-            job.attempts,
-            delay,
-            error.message,
-        )
-        raise self.retry(countdown=delay, exc=error) from error
-    except JobFailed as failure:
-        lifecycle.job_fail(job, failure)
+        group = job_group(head)
+    except Exception:  # deciding the group must not leave the head running
+        logger.exception("job %s: could not form a group; running it alone", head.job_id)
+        group = None
+    if group is None:
+        with lifecycle.job_heartbeat(head):
+            _run_alone(head)
         return
+    with lifecycle.job_heartbeat(*group.jobs):
+        _run_group(group)
+
+
+def _run_alone(job: Job, then: Sequence[Job] = ()) -> bool:
+    """Run one claimed job to its outcome; False when it did not finish (retrying or lost).
+
+    ``then`` are claimed jobs of its group still to run after it: they go back to the queue
+    with it on a transient error.
+    """
+    try:
+        result = job_execute(job, partial(lifecycle.job_save_progress, job))
+    except TransientWarehouseError as error:
+        lifecycle.jobs_retry_later([job, *then], JobFailed.from_transient(error))
+        return False
+    except JobFailed as failure:
+        lifecycle.job_fail(job, failure, publish_next=not then)
+        return True
     except JobLost as lost:
         logger.warning("%s; stopping before the next statement", lost)
-        return
+        return False
     except Exception as error:  # nothing above the task records a job's outcome: fail it here
         logger.exception("job %s: unexpected error", job.job_id)
-        lifecycle.job_fail(job, JobFailed.from_unexpected(error))
+        lifecycle.job_fail(job, JobFailed.from_unexpected(error), publish_next=not then)
+        return True
+    lifecycle.job_succeed(job, result, publish_next=not then)
+    return True
+
+
+def _run_group(group: Group) -> None:
+    """Land a group in one statement and finish every job with its own result. A statement
+    the warehouse refuses (a bad value, a changed table) says nothing about which job caused
+    it: then each job runs alone, in order, as it would have without the group."""
+    jobs = group.jobs
+    try:
+        for job in jobs:
+            lifecycle.job_check_held(job)
+        results = group_execute(group)
+    except TransientWarehouseError as error:
+        lifecycle.jobs_retry_later(jobs, JobFailed.from_transient(error))
         return
-    lifecycle.job_succeed(job, result)
+    except JobLost as lost:
+        logger.warning("%s; the group stops before its statement", lost)
+        return
+    except (PermanentWarehouseError, ParameterTooLarge) as error:
+        logger.info(
+            "group of %s jobs on %s refused (%s); running them one by one",
+            len(jobs),
+            group.table,
+            getattr(error, "error_class", type(error).__name__),
+        )
+        for index, job in enumerate(jobs):
+            if not _run_alone(job, then=jobs[index + 1 :]):
+                return
+        return
+    except Exception as error:
+        logger.exception("group of %s jobs on %s: unexpected error", len(jobs), group.table)
+        for job in jobs:
+            lifecycle.job_fail(job, JobFailed.from_unexpected(error), publish_next=False)
+        lifecycle.job_publish_next(jobs[-1])
+        return
+    with transaction.atomic():
+        for job, result in zip(jobs, results, strict=True):
+            lifecycle.job_succeed(job, result, publish_next=False)
+    logger.info(
+        "group of %s jobs landed %s rows in %s", len(jobs), sum(r["count"] for r in results), group.table
+    )
+    lifecycle.job_publish_next(jobs[-1])
 
 
 @shared_task(name=JOBS_REPUBLISH_STALE_TASK, ignore_result=True)
 def jobs_republish_stale_task() -> int:
-    """Beat: publish queued jobs past the grace period (e.g. their publish failed)."""
+    """Beat: take over jobs whose lease ran out; publish queued jobs no worker picked up."""
     return lifecycle.jobs_republish_stale()

@@ -61,11 +61,63 @@ def insert_batches(
     ]
 
 
-def _insert_sql(table: TableName, source: Sequence[Column], named: Mapping[str, Column], dedupe: bool) -> str:
+def grouped_insert(table: TableName, columns: Sequence[Column], encoded: Sequence[str]) -> Statement:
+    """ONE statement landing the rows of several jobs (group commit), each row already encoded
+    by ``encode_grouped_row`` with its own job's principal; idempotent by ``record_uuid``
+    like ``insert_batches`` (which the table must have). The caller keeps ``encoded`` within
+    the parameter budget (``grouped_parameter_bytes``); ``Statement`` refuses more than 1 MiB."""
+    named = by_name(columns)
+    if "record_uuid" not in named:
+        raise ValueError(f"Table {table} has no record_uuid column: its writes are not grouped")
+    sql = _insert_sql(
+        table, insert_source(columns), named, dedupe=True, principal_in_rows="inserted_by" in named
+    )
+    return Statement(sql, {"rows": "[" + ",".join(encoded) + "]"})
+
+
+def encode_grouped_rows(
+    columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], principal: str
+) -> list[str]:
+    """One job's ``rows`` as ``grouped_insert`` carries them: batch rows (each with its
+    ``record_uuid``) plus the job's ``inserted_by``."""
+    source = insert_source(columns)
+    carries_principal = any(c.name.lower() == "inserted_by" for c in columns)
+    encoded = []
+    for index, row in enumerate(rows):
+        values = batch_row(source, row)
+        if not values.get("record_uuid"):
+            raise ValueError(f"Row {index} has no record_uuid (assigned when the job is submitted)")
+        if carries_principal:
+            values[_ROW_PRINCIPAL] = principal
+        encoded.append(to_json(values))
+    return encoded
+
+
+def grouped_parameter_bytes(encoded_bytes: int, rows: int) -> int:
+    """The ``:rows`` parameter's bytes for ``rows`` encoded rows of ``encoded_bytes`` in all."""
+    return encoded_bytes + max(rows - 1, 0) + 2  # commas and brackets
+
+
+# The field of a grouped row that carries its job's principal (an audit column's name, so no
+# data column can have it).
+_ROW_PRINCIPAL = "inserted_by"
+
+
+def _insert_sql(
+    table: TableName,
+    source: Sequence[Column],
+    named: Mapping[str, Column],
+    dedupe: bool,
+    *,
+    principal_in_rows: bool = False,
+) -> str:
     fields = [(c.name, json_type(c)) for c in source]
     select = ", ".join(
         f"{from_json_field(quote_identifier(c.name), c)} AS {quote_identifier(c.name)}" for c in source
     )
+    if principal_in_rows:
+        fields.append((_ROW_PRINCIPAL, "STRING"))
+        select += f", {quote_identifier(_ROW_PRINCIPAL)} AS {quote_identifier(_ROW_PRINCIPAL)}"
     targets = [quote_identifier(c.name) for c in source]
     values = [f"s.{quote_identifier(c.name)}" for c in source]
     for audit in AUDIT_COLUMNS:
@@ -73,6 +125,9 @@ def _insert_sql(table: TableName, source: Sequence[Column], named: Mapping[str, 
         if column is None or audit.name == "record_uuid":
             continue
         targets.append(quote_identifier(column.name))
+        if principal_in_rows and audit.name == "inserted_by":
+            values.append(f"s.{quote_identifier(_ROW_PRINCIPAL)}")
+            continue
         values.append(_AUDIT_VALUES.get(audit.name, f"CAST(NULL AS {checked_type(column.data_type)})"))
     from_rows = f"SELECT {select} FROM {json_rows('rows', fields)}"
     if dedupe:

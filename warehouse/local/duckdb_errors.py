@@ -35,6 +35,7 @@ _MISSING_TYPE = re.compile(r"Type with name \"?([^\"\s!]+)\"? does not exist")
 _MISSING_COLUMN = re.compile(
     r'(?:Referenced column|column with name) "?([^"\s]+)"? (?:not found|does not exist)'
 )
+_MISSING_TARGET_COLUMN = re.compile(r'does not have a column with name "?([^"\s]+)"?')
 # DuckDB's value errors (the message of a ConversionException or InvalidInputException) and
 # Databricks' class, SQLSTATE and message for each: {source}/{target} are Databricks type names.
 _VALUE_ERRORS: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
@@ -114,7 +115,14 @@ def translate_duckdb_error(error: duckdb.Error, plan: Plan) -> LocalWarehouseErr
     if isinstance(error, duckdb.CatalogException):
         return _catalog_error(first_line, plan)
     if isinstance(error, duckdb.BinderException):
-        if match := _MISSING_COLUMN.search(text):
+        if (match := _MISSING_TARGET_COLUMN.search(text)) and plan.kind.upper() == "MERGE":
+            # A MERGE's INSERT naming a column the target lacks (it was dropped meanwhile).
+            return LocalWarehouseError(
+                "DELTA_MERGE_UNRESOLVED_EXPRESSION",
+                f"Cannot resolve {match.group(1)} in INSERT clause given the target table's columns.",
+                "42601",
+            )
+        if match := _MISSING_COLUMN.search(text) or _MISSING_TARGET_COLUMN.search(text):
             return LocalWarehouseError(
                 "UNRESOLVED_COLUMN.WITH_SUGGESTION",
                 f"A column, variable, or function parameter with name `{match.group(1)}` cannot be resolved.",

@@ -223,6 +223,25 @@ def test_unknown_column_is_unresolved_column(cursor: Any, wells: str) -> None:
         cursor.execute(f"SELECT no_such_column FROM {wells}")
 
 
+def test_inserting_into_a_column_the_table_lacks_is_refused_as_databricks_does(
+    cursor: Any, wells: str
+) -> None:
+    """A MERGE or INSERT naming a target column the table lacks (dropped since the caller looked)
+    fails with Databricks' class (DELTA_MERGE_UNRESOLVED_EXPRESSION, UNRESOLVED_COLUMN), never
+    as an internal error: the service tells a stale schema from a bug by it."""
+    from databricks.sql.exc import ServerOperationError
+
+    catalog, schema, _ = wells.split(".")
+    cursor.execute(f"CREATE TABLE {catalog}.{schema}.narrow (id BIGINT)")
+    with pytest.raises(ServerOperationError, match=r"^\[DELTA_MERGE_UNRESOLVED_EXPRESSION\].*gone"):
+        cursor.execute(
+            f"MERGE INTO {catalog}.{schema}.narrow AS t USING (SELECT 1 AS id, 'x' AS gone) AS s "
+            "ON t.id = s.id WHEN NOT MATCHED THEN INSERT (id, gone) VALUES (s.id, s.gone)"
+        )
+    with pytest.raises(ServerOperationError, match=r"^\[UNRESOLVED_COLUMN.*gone"):
+        cursor.execute(f"INSERT INTO {catalog}.{schema}.narrow (id, gone) VALUES (1, 'x')")
+
+
 @pytest.mark.parametrize(
     "statement", ["CREATE TABLE {schema}.copy AS SELECT * FROM {wells}", "CREATE VIEW {schema}.v AS SELECT 1"]
 )

@@ -104,7 +104,7 @@ def test_an_attempt_that_lost_its_job_changes_nothing(table: TableName) -> None:
     with pytest.raises(JobLost):
         lifecycle.job_save_progress(first, batches_done=1)
     lifecycle.job_succeed(first, {"message": "stale", "count": 99})
-    assert not lifecycle.job_retry_later(first, JobFailed("late", error_class="X"))
+    assert lifecycle.jobs_retry_later([first], JobFailed("late", error_class="X")) is None
     lifecycle.job_succeed(second, {"message": "Inserted 1 record(s)", "count": 1})
     job.refresh_from_db()
     assert (job.status, job.result, job.progress) == (

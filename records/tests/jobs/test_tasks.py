@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from records.jobs import lifecycle
 from records.jobs.errors import JobFailed
@@ -30,23 +32,36 @@ def test_sql_errors_fail_the_job_at_once_with_the_warehouse_message(table: Table
     assert "t" in job.error["message"] and job.finished_at is not None
 
 
-def test_transient_errors_are_retried_then_fail_after_the_last_attempt(
+def test_transient_errors_are_retried_for_the_retry_budget_then_fail(
     table: TableName, local_warehouse: LocalWarehouseProcess, settings: Any
 ) -> None:
-    """With the warehouse down, a job is tried RECORDS_JOB_MAX_ATTEMPTS times and then fails as transient."""
-    settings.RECORDS_JOB_MAX_ATTEMPTS = 3
+    """With the warehouse down, a job goes back to the queue due after its backoff (a claim
+    before that is refused), is retried for RECORDS_RETRY_FOR_SECONDS from its first transient
+    error, and then fails as transient, naming the budget."""
+    settings.RECORDS_RETRY_FOR_SECONDS = 2.0
+    settings.RECORDS_RETRY_BACKOFF_BASE = 1.0
+    settings.RECORDS_RETRY_BACKOFF_MAX = 1.0  # 0.5 to 1 s
     job = unpublished_write(table, [{"id": 1}])
     local_warehouse.stop()
     try:
         get_client().reset()
-        job_run_task.apply(args=(job.pk,))  # eager: each retry runs at once
+        deadline = time.monotonic() + 30
+        while job.status != Job.Status.FAILED and time.monotonic() < deadline:
+            job_run_task.apply(args=(job.pk,))  # a delivery of its message
+            job.refresh_from_db()
+            if job.status == Job.Status.QUEUED:
+                assert job.available_at is not None and job.retrying_since is not None
+                assert lifecycle.job_claim(job.pk) is None  # not before its backoff ends
+                time.sleep(max((job.available_at - timezone.now()).total_seconds(), 0))
     finally:
         local_warehouse.start()
         get_client().reset()
-    job.refresh_from_db()
-    assert job.status == Job.Status.FAILED and job.attempts == 3
+    assert job.status == Job.Status.FAILED and job.attempts >= 2  # each try waits out connector retries
     assert job.error is not None
     assert job.error["type"] == "TransientWarehouseError"
+    assert "RECORDS_RETRY_FOR_SECONDS" in job.error["message"]
+    assert job.finished_at is not None and job.retrying_since is not None
+    assert (job.finished_at - job.retrying_since).total_seconds() >= 2.0
 
 
 def test_a_retried_job_succeeds_once_the_warehouse_is_back(
@@ -56,9 +71,11 @@ def test_a_retried_job_succeeds_once_the_warehouse_is_back(
     job = unpublished_write(table, [{"id": 1}, {"id": 2}])
     claimed = lifecycle.job_claim(job.pk)
     assert claimed is not None
-    lifecycle.job_retry_later(
-        claimed, JobFailed("warehouse restarting", error_class="TEMPORARILY_UNAVAILABLE")
+    delay = lifecycle.jobs_retry_later(
+        [claimed], JobFailed("warehouse restarting", error_class="TEMPORARILY_UNAVAILABLE")
     )
+    assert delay is not None
+    Job.objects.filter(pk=job.pk).update(available_at=timezone.now())  # its backoff is over
     job_run_task.apply(args=(job.pk,))
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED and job.attempts == 2
