@@ -22,6 +22,7 @@ RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only python manage.py col
     && chown -R app:app var
 
 USER app
+# The web server, as `make run` starts it (project/gunicorn.conf.py), on every interface.
+ENV GUNICORN_BIND=0.0.0.0:8000
 EXPOSE 8000
-# gunicorn's largest request line (its default is 4094): longer read queries get its own 414.
-CMD ["gunicorn", "project.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--limit-request-line", "8190", "--access-logfile", "-"]
+CMD ["gunicorn", "project.wsgi", "-c", "project/gunicorn.conf.py"]

@@ -8,7 +8,7 @@ from access.models import ApiClient
 
 
 class ApiLog(models.Model):
-    """One failed API request or job: the seed's 15 ``api_log`` columns plus a shipped marker."""
+    """One failed API request or job: the seed's 15 ``api_log`` columns plus the shipping state."""
 
     class Level(models.TextChoices):
         ERROR = "ERROR"
@@ -37,6 +37,10 @@ class ApiLog(models.Model):
     execution_time_ms = models.FloatField(null=True, blank=True)
     # Null until the row is in the warehouse's api_log table.
     shipped_at = models.DateTimeField(null=True, blank=True)
+    # The shipping run that holds the row (its token) and until when: another run takes an
+    # unshipped row only when it has no claim or the claim expired (its run died).
+    ship_claimed_by = models.CharField("claimed by shipping run", max_length=32, blank=True, default="")
+    ship_claim_expires_at = models.DateTimeField("shipping claim expires at", null=True, blank=True)
 
     class Meta:
         db_table = "audit_api_log"

@@ -9,7 +9,8 @@ from .shipping import apilog_purge, apilog_ship
 
 @shared_task(ignore_result=True)
 def apilog_ship_task() -> None:
-    """Ship unshipped api_log rows; a down warehouse leaves them for the next run."""
+    """Ship unshipped api_log rows (safe beside another run: rows are claimed); a down warehouse
+    leaves them for the next run."""
     apilog_ship()
 
 

@@ -37,6 +37,8 @@ request_logger = logging.getLogger("django.request")
 
 # DRF error codes renamed to the names the original service (pydantic) reported.
 _ERROR_TYPES = {"required": "missing"}
+# Seconds a client is told to wait (Retry-After) when the warehouse is unreachable or busy.
+WAREHOUSE_RETRY_AFTER = 5
 _QUERY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -163,10 +165,10 @@ def _warehouse_error_response(exc: WarehouseError) -> _Shaped:
         return _Shaped(status.HTTP_500_INTERNAL_SERVER_ERROR, error_body(exc.message))
     request_logger.warning("Warehouse error (%s): %s", exc.error_class, exc.message)
     details = {"type": "DatabaseError", "info": exc.message, "error_class": exc.error_class}
-    status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR
     if exc.transient:  # unreachable or busy: the warehouse's state, not a bug; retry later
-        status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return _Shaped(status_code, error_body("Database operation failed", details))
+        body = error_body("Database operation failed", details)
+        return _Shaped(status.HTTP_503_SERVICE_UNAVAILABLE, body, {"Retry-After": str(WAREHOUSE_RETRY_AFTER)})
+    return _Shaped(status.HTTP_500_INTERNAL_SERVER_ERROR, error_body("Database operation failed", details))
 
 
 def _internal_error_response(exc: Exception, context: Mapping[str, Any]) -> _Shaped:

@@ -5,6 +5,13 @@ Python's ``json`` module parses recursively, so a body nested ~1,000 levels deep
 building any object, and JSON nested deeper than ``MAX_JSON_NESTING`` levels of arrays and
 objects is refused: a 400 ``JSON parse error - ...`` for a body, a ``ValueError`` for callers
 of ``load_json``.
+
+A UTF-8 body is parsed by orjson straight from its bytes (no decoded copy, about half the time
+of ``json``), unless it has a run of 19 digits: orjson reads an integer beyond 64 bits as a
+float, where ``json`` keeps it exact (a DECIMAL(38,0) value, a BIGINT out of range). A body
+orjson refuses is parsed again by ``json``, so that what is refused is refused in ``json``'s
+words, and what only ``json`` accepts (``1e999`` as infinity, a lone surrogate escape, NaN
+for a non-strict parser) is read as before.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
+import orjson
 from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -27,6 +35,9 @@ _DROPPED = bytes(byte for byte in range(256) if byte not in b'"[]{}')
 _SQUARE = bytes.maketrans(b"{}", b"[]")
 # As signed bytes: "[" is +1 and "]" is -1, so a running sum is the nesting level.
 _SIGNS = bytes.maketrans(b"[]", b"\x01\xff")
+# Every digit as "0": a body holds a number of 19 digits or more when it holds _LONG_NUMBER.
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19  # the shortest integer orjson may read beyond 64 bits (as a float)
 
 
 class JsonTooDeep(ValueError):
@@ -62,7 +73,8 @@ def _brackets(data: bytes) -> bytes:
     """The brackets of ``data`` outside strings, as ``[`` and ``]`` only."""
     # Escaped backslashes and quotes go first, so that every quote left opens or closes a
     # string; then everything but quotes and brackets, then strings without brackets ("").
-    data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    if b"\\" in data:  # a search costs a fraction of a replace that finds nothing
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
     data = data.translate(None, _DROPPED).replace(b'""', b"")
     if b'"' in data:
         data = b"".join(data.split(b'"')[::2])  # what is left of strings holds brackets
@@ -87,10 +99,25 @@ class NestingLimitedJSONParser(parsers.JSONParser):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         raw = stream.read()
         try:
+            if codecs.lookup(encoding).name == "utf-8":  # nearly every body: measured and parsed as it came
+                return self._parse_utf8(raw)
             text = raw.decode(encoding)
-            # UTF-8 (nearly every body) is measured as it came, without encoding it again.
-            if json_nesting_exceeds(raw if codecs.lookup(encoding).name == "utf-8" else text):
+            if json_nesting_exceeds(text):
                 raise JsonTooDeep(MAX_JSON_NESTING)
-            return json.loads(text, parse_constant=json.strict_constant if self.strict else None)
+            return self._loads(text)
         except (ValueError, LookupError) as exc:  # also bytes the charset cannot decode, or no text charset
             raise ParseError(f"JSON parse error - {exc}") from None
+
+    def _parse_utf8(self, raw: bytes) -> Any:
+        if json_nesting_exceeds(raw):
+            raw.decode("utf-8")  # bytes that are no UTF-8 are reported first, nesting or not
+            raise JsonTooDeep(MAX_JSON_NESTING)
+        if _LONG_NUMBER not in raw.translate(_DIGITS):
+            try:
+                return orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                pass  # json below says why in its own words, or reads what orjson does not
+        return self._loads(raw.decode("utf-8"))
+
+    def _loads(self, text: str) -> Any:
+        return json.loads(text, parse_constant=json.strict_constant if self.strict else None)

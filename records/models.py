@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models
 
 from access.models import ApiClient
+from common.encoders import FastJSONEncoder
 
 
 class Job(models.Model):
@@ -35,7 +36,10 @@ class Job(models.Model):
     table = models.CharField(max_length=255)
     # Lower-case catalog.schema.table: Unity Catalog names are case-insensitive.
     table_key = models.CharField(max_length=800, db_index=True, editable=False)
-    payload = models.JSONField(help_text="The validated request, rows carrying their record_uuid.")
+    # Encoded by orjson: json.dumps was a fifth of a 50,000-row write's submit time.
+    payload = models.JSONField(
+        encoder=FastJSONEncoder, help_text="The validated request, rows carrying their record_uuid."
+    )
     client = models.ForeignKey(
         ApiClient,
         on_delete=models.PROTECT,

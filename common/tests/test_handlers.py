@@ -187,7 +187,7 @@ def test_an_api_error_carries_its_message_and_details(client: Client) -> None:
 
 @pytest.mark.urls(THIS_URLCONF)
 def test_a_transient_warehouse_error_is_a_503(client: Client) -> None:
-    """An unreachable or busy warehouse answers 503: the same request may succeed later."""
+    """An unreachable or busy warehouse answers 503 with Retry-After: the same request may succeed later."""
     response = client.get("/raise/warehouse-transient")
 
     assert_error(
@@ -196,6 +196,7 @@ def test_a_transient_warehouse_error_is_a_503(client: Client) -> None:
         "Database operation failed",
         {"type": "DatabaseError", "info": "Connection timeout", "error_class": "TEMPORARILY_UNAVAILABLE"},
     )
+    assert response.headers["Retry-After"] == "5"
 
 
 @pytest.mark.urls(THIS_URLCONF)

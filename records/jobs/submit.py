@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -188,7 +187,21 @@ def _same_request(job: Job, fingerprint: str) -> Job:
     return job
 
 
+# A random UUID's fixed bits (RFC 4122): version 4 in the high half of byte 6, variant 0b10 in
+# the top bits of byte 8.
+_VERSION_4 = bytes(byte & 0x0F | 0x40 for byte in range(256))
+_VARIANT = bytes(byte & 0x3F | 0x80 for byte in range(256))
+
+
 def new_record_uuids(count: int) -> list[str]:
-    """``count`` random (version 4) UUIDs; one urandom call instead of one per row."""
-    random_bytes = os.urandom(16 * count)
-    return [str(uuid.UUID(bytes=random_bytes[i : i + 16], version=4)) for i in range(0, 16 * count, 16)]
+    """``count`` random (version 4) UUIDs as ``str(uuid.uuid4())`` writes them, from one urandom
+    call (uuid.UUID per row costs ~0.1 s per 50,000 rows)."""
+    data = bytearray(os.urandom(16 * count))
+    data[6::16] = data[6::16].translate(_VERSION_4)
+    data[8::16] = data[8::16].translate(_VARIANT)
+    digits = data.hex()
+    return [
+        f"{digits[i : i + 8]}-{digits[i + 8 : i + 12]}-{digits[i + 12 : i + 16]}-"
+        f"{digits[i + 16 : i + 20]}-{digits[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]

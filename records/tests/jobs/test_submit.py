@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from access.testing import ApiCaller
+from records.jobs.lifecycle import job_publish_next
 from records.models import Job
-from records.testing import WELLS_DEFINITION, well
+from records.testing import WELLS_DEFINITION, wait_for_job, well
 from warehouse.client import get_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
@@ -138,3 +139,36 @@ def test_what_cannot_be_cut_to_fit_the_parameter_budget_is_a_400(
     big_update = {**target(schema), "key_column": "k", "key_value": "a", "updates": {"v": "u" * 3000}}
     assert refused(alice, "/api/v1/records/update", big_update, "put")["details"]["item"] is None
     assert count_rows(schema) == 0
+
+
+def test_during_an_outage_known_tables_take_writes_and_unknown_ones_answer_503(
+    alice: ApiCaller, schema: str, local_warehouse: Any, settings: Any
+) -> None:
+    """With the warehouse unreachable, a write to a table whose columns are cached (even past
+    RECORDS_SCHEMA_CACHE_SECONDS) is accepted and lands once the warehouse is back; a write
+    that needs the warehouse to be checked (a table never seen) is a 503 with Retry-After in
+    the error format, and stores no job."""
+    get_client().execute(f"CREATE TABLE {CATALOG}.{schema}.t (a BIGINT, record_uuid STRING)")
+    get_client().execute(f"CREATE TABLE {CATALOG}.{schema}.unseen (a BIGINT, record_uuid STRING)")
+    first = alice.post("/api/v1/records/write?wait=20", {**target(schema), "data": [{"a": 1}]})
+    assert first.status_code == 201, first.json()
+    settings.RECORDS_SCHEMA_CACHE_SECONDS = 0  # every entry is past its freshness now
+    local_warehouse.stop()
+    try:
+        get_client().reset()
+        accepted = alice.post("/api/v1/records/write", {**target(schema), "data": [{"a": 2}]})
+        jobs = Job.objects.count()
+        unknown = alice.post("/api/v1/records/write", {**target(schema, "unseen"), "data": [{"a": 3}]})
+        assert Job.objects.count() == jobs
+    finally:
+        local_warehouse.start()
+        get_client().reset()
+    assert accepted.status_code == 202, accepted.json()
+    assert unknown.status_code == 503 and unknown.headers["Retry-After"]
+    assert unknown.json()["error"] is True
+    job = Job.objects.get(job_id=accepted.json()["job_id"])
+    Job.objects.filter(pk=job.pk).update(available_at=None)  # its retry is due now
+    job_publish_next(Job.objects.get(job_id=first.json()["job_id"]))
+    done = wait_for_job(job, timeout=60)
+    assert done.status == Job.Status.SUCCEEDED and done.result is not None and done.result["count"] == 1
+    assert count_rows(schema) == 2
