@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from pytest_django import Settings
 
+from common.testing import CeleryProcess
 from warehouse.client import WarehouseClient
 from warehouse.local.testing import LocalWarehouseProcess
 
@@ -97,26 +95,15 @@ def _database_url(database: dict[str, Any]) -> str:
 @pytest.fixture(scope="session")
 def celery_worker(
     django_db_setup: None, local_warehouse: LocalWarehouseProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[subprocess.Popen[bytes]]:
+) -> Iterator[CeleryProcess]:
     """A real Celery worker (8 threads, both queues) on the test database, broker and warehouse."""
     from django.db import connection
 
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "celery", "-A", "project", "worker", "-l", "info", "-c", "8"]
-    command += ["-Q", f"celery,{settings.CELERY_PERIODIC_QUEUE}"]
-    command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"]
-    with open(log_path, "wb") as log:
-        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-    deadline = time.monotonic() + 60
-    while b" ready." not in log_path.read_bytes():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            worker.kill()
-            raise RuntimeError(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.2)
+    args = ["worker", "-l", "info", "-c", "8", "-Q", f"celery,{settings.CELERY_PERIODIC_QUEUE}"]
+    args += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"]
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    worker = CeleryProcess(args, cwd=ROOT, env=env, log_path=log_path, ready=b" ready.")
+    worker.start()
     yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    worker.stop()

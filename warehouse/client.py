@@ -145,7 +145,22 @@ class WarehouseClient:
         self._local = threading.local()
 
     def execute(self, statement: str, parameters: Mapping[str, Any] | None = None) -> StatementResult:
-        """Run one statement; values travel only as native named parameters (``:name``)."""
+        """Run one statement; values travel only as native named parameters (``:name``).
+
+        A session the warehouse no longer knows (it restarted, or closed an idle session) is
+        refused before anything runs: the statement is sent once more on a new session.
+        """
+        slot: _ConnectionSlot | None = getattr(self._local, "slot", None)
+        reused = slot is not None and slot.connection is not None and slot.pid == os.getpid()
+        try:
+            return self._execute(statement, parameters)
+        except TransientWarehouseError as error:
+            if not (reused and error.error_class == SESSION_GONE):
+                raise
+            logger.info("warehouse session expired; running the statement on a new one")
+            return self._execute(statement, parameters)
+
+    def _execute(self, statement: str, parameters: Mapping[str, Any] | None) -> StatementResult:
         connection = self._connection()
         try:
             with connection.cursor() as cursor:
@@ -201,6 +216,10 @@ _TRANSPORT_ERRORS = (
 )
 
 
+# The error class of a statement refused because its session is unknown (nothing ran).
+SESSION_GONE = "INVALID_SESSION"
+
+
 def translate_error(error: Exception) -> WarehouseError:
     """Map a connector (or socket) error to a transient or permanent ``WarehouseError``."""
     if isinstance(error, WarehouseError):
@@ -214,7 +233,7 @@ def translate_error(error: Exception) -> WarehouseError:
     if isinstance(error, _TRANSPORT_ERRORS):
         return TransientWarehouseError(message, error_class=error_class or type(error).__name__)
     if isinstance(error, dbsql_exc.DatabaseError) and "Invalid SessionHandle" in message:
-        return TransientWarehouseError(message, error_class=error_class or "INVALID_SESSION")
+        return TransientWarehouseError(message, error_class=error_class or SESSION_GONE)
     if isinstance(error, dbsql_exc.Error):
         return PermanentWarehouseError(message, error_class=error_class or type(error).__name__)
     # Anything else is not known to pass: retrying it would hide a bug behind a backoff.

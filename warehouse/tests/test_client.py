@@ -91,6 +91,19 @@ def test_dead_warehouse_is_transient_and_the_client_reconnects(own_warehouse: Lo
     client.reset()
 
 
+def test_a_session_the_restarted_warehouse_no_longer_knows_is_replaced_at_once(
+    own_warehouse: LocalWarehouseProcess,
+) -> None:
+    """After the warehouse restarted between two statements, the next one is refused for its
+    unknown session before it runs; the client sends it once more on a new session instead of
+    failing it (a request would otherwise answer 503)."""
+    client = WarehouseClient()
+    client.ping()
+    own_warehouse.restart()
+    assert client.execute("SELECT 41 + 1").rows == [(42,)]
+    client.reset()
+
+
 def test_server_errors_are_transient(own_warehouse: LocalWarehouseProcess) -> None:
     """An HTTP 502 from the warehouse (injected) is a transient error."""
     own_warehouse.restart("--fail-rate", "1")
