@@ -4,9 +4,10 @@ Starts the tree's own ``make run`` processes (its Procfile's web server and work
 ``bench/stack.py``) against a local warehouse at ``--latency-ms`` (200 ms by default: a real
 warehouse is never at 0 ms). ``--clients`` threads submit ``--jobs`` writes of ``--rows`` rows
 over HTTP, spread over ``--tables`` tables; the clock runs from the first submit until every
-job is final. It prints jobs/s, the enqueue latency (p50/p99 of the POSTs), the statements
-the warehouse counted, and the rows in the tables (``COUNT(*)`` and ``COUNT(DISTINCT id)``
-through the connector: every job's rows once).
+job is final (``--rate`` paces each client, an open loop; by default each sends its next
+request when the last one is answered). It prints jobs/s, the enqueue latency (p50/p99 of
+the POSTs), the statements the warehouse counted, and the rows in the tables (``COUNT(*)``
+and ``COUNT(DISTINCT id)`` through the connector: every job's rows once).
 
 ``--before REV`` measures a checkout of REV too, in one run (a temporary git worktree run
 with this interpreter), so both are measured on the same machine minutes apart.
@@ -76,25 +77,30 @@ def _run(stack: Stack, options: argparse.Namespace) -> dict[str, Any]:
     lock = threading.Lock()
     counter = iter(range(options.jobs))
 
-    def client() -> None:
+    def client(number: int) -> None:
+        sent = 0
         while True:
             with lock:
                 index = next(counter, None)
             if index is None:
                 return
+            if options.rate:  # open loop: each client sends at its pace, whatever the answers
+                due = first_submit + (sent + number / options.clients) / options.rate
+                time.sleep(max(due - time.perf_counter(), 0))
+                sent += 1
             rows = [{"id": index * options.rows + r, "note": "x"} for r in range(options.rows)]
-            started = time.perf_counter()
+            sent_at = time.perf_counter()
             status, body = stack.call(
                 "POST", "/api/v1/records/write", {**_target(index % options.tables), "data": rows}
             )
-            elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - sent_at
             with lock:
                 latencies.append(elapsed)
                 if status != 202:
                     errors.append((status, body))
 
-    threads = [threading.Thread(target=client) for _ in range(options.clients)]
-    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(number,)) for number in range(options.clients)]
+    started = first_submit = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -163,6 +169,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10, help="rows per job")
     parser.add_argument("--tables", type=int, default=1)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="requests/s per client (default 0: each sends as fast as it can)",
+    )
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the jobs")
     parser.add_argument("--before", metavar="REV", help="also measure this revision, in a temporary worktree")
@@ -179,9 +191,11 @@ def main() -> None:
             finally:
                 subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)  # noqa: S603,S607
     results["after (this tree)"] = measure(ROOT, options)
+    pace = f"{options.rate:g} requests/s each" if options.rate else "closed loop"
     print(
         f"{options.jobs} write jobs of {options.rows} rows over {options.tables} table(s) from "
-        f"{options.clients} clients, warehouse at {options.latency_ms:g} ms a statement"
+        f"{options.clients} clients ({pace}), "
+        f"warehouse at {options.latency_ms:g} ms a statement"
     )
     for name, r in results.items():
         print(

@@ -15,6 +15,8 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -319,24 +321,61 @@ def job_publish_next(job: Job) -> None:
         job_publish(next_pk, countdown=max(wait, 0))
 
 
-def jobs_requeue(*, job_ids: list[int]) -> int:
-    """Re-queue failed jobs (admin action): they run again from the start, in their order, with
-    their attempts counted anew."""
-    failed = Job.objects.filter(pk__in=job_ids, status=Job.Status.FAILED)
-    pks = list(failed.values_list("pk", flat=True))
-    failed.update(
-        status=Job.Status.QUEUED,
-        finished_at=None,
-        error=None,
-        result=None,
-        progress={},
-        attempts=0,
-        available_at=None,
-        retrying_since=None,
-    )
-    for pk in pks:
-        transaction.on_commit(lambda pk=pk: job_publish(pk))  # type: ignore[misc]
-    return len(pks)
+@dataclass
+class Requeued:
+    """What a re-queue did: jobs re-queued in place, jobs refused (newer jobs of their table
+    already ran), and new jobs created for refused ones at the end of their table's queue."""
+
+    requeued: list[Job] = dc_field(default_factory=list)
+    refused: list[Job] = dc_field(default_factory=list)
+    copies: list[Job] = dc_field(default_factory=list)
+
+
+def jobs_requeue(*, job_ids: list[int], as_new: bool = False) -> Requeued:
+    """Re-queue failed jobs (admin action): they run again from the start, their attempts and
+    retry budget counted anew.
+
+    A failed job behind which a newer job of its table has already run is refused: running
+    it now would apply it out of order (an old write after a newer delete of its rows). With
+    ``as_new`` the operator confirms it should run anyway, as a NEW job at the end of its
+    table's queue (same request and client; its rows keep their record_uuids, so rows it had
+    landed before failing are not written twice); the failed job stays as it was.
+    """
+    outcome = Requeued()
+    for job in Job.objects.filter(pk__in=job_ids, status=Job.Status.FAILED).order_by("pk"):
+        overtaken = Job.objects.filter(
+            table_key=job.table_key, pk__gt=job.pk, started_at__isnull=False
+        ).exists()
+        if overtaken and not as_new:
+            outcome.refused.append(job)
+            continue
+        if overtaken:
+            copy = Job.objects.create(
+                operation=job.operation,
+                catalog=job.catalog,
+                schema=job.schema,
+                table=job.table,
+                payload=job.payload,
+                client=job.client,
+                principal=job.principal,
+            )
+            logger.info("job %s re-queued as the new job %s", job.job_id, copy.job_id)
+            outcome.copies.append(copy)
+            transaction.on_commit(lambda pk=copy.pk: job_publish(pk))  # type: ignore[misc]
+            continue
+        Job.objects.filter(pk=job.pk, status=Job.Status.FAILED).update(
+            status=Job.Status.QUEUED,
+            finished_at=None,
+            error=None,
+            result=None,
+            progress={},
+            attempts=0,
+            available_at=None,
+            retrying_since=None,
+        )
+        outcome.requeued.append(job)
+        transaction.on_commit(lambda pk=job.pk: job_publish(pk))  # type: ignore[misc]
+    return outcome
 
 
 def jobs_republish_stale() -> int:

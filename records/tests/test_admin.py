@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from records.models import Job
 from records.testing import unpublished_write
@@ -25,3 +26,43 @@ def test_admin_lists_jobs_and_requeues_failed_ones(table: TableName) -> None:
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED and job.error is None
+
+
+def test_requeue_refuses_a_job_a_newer_one_of_its_table_overtook_unless_made_a_new_job(
+    table: TableName,
+) -> None:
+    """A failed write behind which a newer job of its table already ran is not re-queued in
+    place (it would run out of order); the admin says why. Re-queued "as new", it becomes a
+    new job at the end of its table's queue with the same request and client, the failed one
+    left as it was; attempts of a job re-queued in place start again from 0."""
+    old = unpublished_write(table, [{"id": 1}], status=Job.Status.FAILED, attempts=5, error={"message": "x"})
+    newer = unpublished_write(table, [{"id": 2}], status=Job.Status.SUCCEEDED, started_at=timezone.now())
+    alone = unpublished_write(
+        TableName(table.catalog, table.schema, "other"), [{"id": 3}], status=Job.Status.FAILED, attempts=5
+    )
+    User.objects.create_superuser("admin", "admin@example.com", "pw")
+    admin = Client()
+    admin.login(username="admin", password="pw")
+    page = admin.post(
+        "/admin/records/job/",
+        {"action": "requeue_failed", "_selected_action": [old.pk, alone.pk]},
+        follow=True,
+    )
+    text = page.content.decode()
+    assert "Re-queued 1 failed job(s)." in text and f"Not re-queued: {old.job_id}" in text
+    old.refresh_from_db()
+    alone.refresh_from_db()
+    assert old.status == Job.Status.FAILED and old.attempts == 5
+    assert alone.status == Job.Status.QUEUED and alone.attempts == 0
+    before = set(Job.objects.values_list("pk", flat=True))
+    admin.post("/admin/records/job/", {"action": "requeue_failed_as_new", "_selected_action": [old.pk]})
+    (copy,) = Job.objects.exclude(pk__in=before)
+    assert copy.pk > newer.pk and copy.status == Job.Status.QUEUED and copy.attempts == 0
+    assert (copy.payload, copy.client_id, copy.principal, copy.table_key) == (
+        old.payload,
+        old.client_id,
+        old.principal,
+        old.table_key,
+    )
+    old.refresh_from_db()
+    assert old.status == Job.Status.FAILED

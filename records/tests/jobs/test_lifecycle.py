@@ -137,6 +137,6 @@ def test_an_unexpected_error_fails_the_job_with_its_traceback(table: TableName) 
 def test_requeue_counts_attempts_anew(table: TableName) -> None:
     """A failed job put back in the queue by an operator starts again at attempt 0."""
     job = unpublished_write(table, [{"id": 1}], status=Job.Status.FAILED, attempts=5)
-    assert lifecycle.jobs_requeue(job_ids=[job.pk]) == 1
+    assert len(lifecycle.jobs_requeue(job_ids=[job.pk]).requeued) == 1
     job.refresh_from_db()
     assert (job.status, job.attempts) == (Job.Status.QUEUED, 0)
