@@ -60,6 +60,12 @@ def job_group(head: Job) -> Group | None:
     ``None`` when ``head`` runs alone (not a groupable write, or nothing to group it with)."""
     if head.operation != Job.Operation.WRITE:
         return None
+    # Cheap checks first: most jobs of a quiet table have nothing behind them, and a large
+    # write is not encoded just to learn that it runs alone.
+    follower_pks = lifecycle.job_followers(head, settings.RECORDS_GROUP_MAX_JOBS - 1)
+    budget, max_rows = int(settings.RECORDS_MAX_PARAMETER_BYTES), settings.RECORDS_GROUP_MAX_ROWS
+    if not follower_pks or len(head.payload.get("rows", ())) > max_rows:
+        return None
     table = TableName(head.catalog, head.schema, head.table)
     columns = table_columns(table, max_age=math.inf)
     if columns is None or not any(c.name.lower() == "record_uuid" for c in columns):
@@ -67,11 +73,10 @@ def job_group(head: Job) -> Group | None:
     first = _member(head, columns)
     if first is None:
         return None
-    budget, max_rows = int(settings.RECORDS_MAX_PARAMETER_BYTES), settings.RECORDS_GROUP_MAX_ROWS
     members, size, rows = [first], first.encoded_bytes, len(first.encoded)
     if grouped_parameter_bytes(size, rows) > budget or rows > max_rows:
         return None
-    for job in _followers(head):
+    for job in _followers(follower_pks):
         member = _member(job, columns)
         if member is None:
             break
@@ -93,9 +98,9 @@ def job_group(head: Job) -> Group | None:
     return Group(table, columns, members)
 
 
-def _followers(head: Job) -> Iterator[Job]:
-    """The queued writes right behind ``head``, in order, payloads loaded a chunk at a time."""
-    pks = lifecycle.job_followers(head, settings.RECORDS_GROUP_MAX_JOBS - 1)
+def _followers(pks: list[int]) -> Iterator[Job]:
+    """The jobs of ``pks`` (the queued writes right behind a head), in order, payloads loaded a
+    chunk at a time."""
     for start in range(0, len(pks), _LOAD_CHUNK):
         chunk = pks[start : start + _LOAD_CHUNK]
         loaded = {job.pk: job for job in Job.objects.filter(pk__in=chunk)}

@@ -178,10 +178,16 @@ def job_heartbeat(*jobs: Job) -> Iterator[None]:
         thread.join()
 
 
-def job_check_held(job: Job) -> None:
-    """``JobLost`` if this attempt no longer holds ``job``: checked before a statement."""
-    if not _held(job).exists():
-        raise JobLost(f"job {job.job_id}: attempt {job.attempts} no longer holds it")
+def jobs_check_held(jobs: Sequence[Job]) -> None:
+    """``JobLost`` if this attempt no longer holds every one of ``jobs`` (one claim): checked
+    before a statement."""
+    held = Job.objects.filter(
+        pk__in=[job.pk for job in jobs], status=Job.Status.RUNNING, lease_owner=jobs[0].lease_owner
+    ).count()
+    if held != len(jobs):
+        raise JobLost(
+            f"job {jobs[0].job_id} and its group: this attempt no longer holds {len(jobs) - held} of them"
+        )
 
 
 def job_save_progress(job: Job, **progress: Any) -> None:

@@ -79,8 +79,7 @@ def _run_group(group: Group) -> None:
     it: then each job runs alone, in order, as it would have without the group."""
     jobs = group.jobs
     try:
-        for job in jobs:
-            lifecycle.job_check_held(job)
+        lifecycle.jobs_check_held(jobs)
         results = group_execute(group)
     except TransientWarehouseError as error:
         lifecycle.jobs_retry_later(jobs, JobFailed.from_transient(error))
