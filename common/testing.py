@@ -24,6 +24,7 @@ class CeleryProcess:
         self.log_path = log_path
         self.ready = ready
         self.process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0  # by a supervisor, after it exited on its own
 
     @property
     def pid(self) -> int:

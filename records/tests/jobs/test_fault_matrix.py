@@ -63,9 +63,26 @@ def fault_processes(worker: CeleryProcess, folder: Path, env: dict[str, str]) ->
         ready=b"beat: Starting",
     )
     beat.start()
+    worker.restarts = 0
+
+    def supervise() -> None:
+        # As compose's "restart: unless-stopped" does: a worker that exited on its own (Celery's
+        # consumer can die when its Redis connection drops mid-restore) is started again.
+        while not stopping.wait(0.5):
+            process = worker.process
+            if process is not None and process.poll() is not None:
+                worker.process = None
+                worker.restarts += 1
+                worker.start()
+
+    stopping = threading.Event()
+    supervisor = threading.Thread(target=supervise, daemon=True)
+    supervisor.start()
     try:
         yield worker
     finally:
+        stopping.set()
+        supervisor.join()
         beat.stop()
         worker.stop()
         worker.env = usual
@@ -79,7 +96,8 @@ def fault_worker(celery_worker: CeleryProcess, tmp_path: Path) -> Iterator[Celer
 
 
 def _kill_the_worker(worker: CeleryProcess, warehouse: LocalWarehouseProcess) -> None:
-    worker.kill()
+    wait_until(lambda: Job.objects.filter(status=Job.Status.RUNNING).exists(), 30, what="a job to run")
+    worker.kill()  # mid-statement: a job is running
     time.sleep(3)
     worker.start()
 
@@ -170,10 +188,12 @@ def test_every_accepted_job_lands_exactly_once_through_the_fault(
     print(  # noqa: T201 (the README's fault table, with -s)
         f"\nfault table | {fault} | {tables} table(s) | {JOBS} jobs | {rows} rows | lost {lost} | "
         f"duplicated {duplicated} | all final {recovered:.1f} s after the fault ended "
-        f"({time.monotonic() - started:.1f} s in all) | most attempts {attempts}"
+        f"({time.monotonic() - started:.1f} s in all) | most attempts {attempts} | "
+        f"worker restarted by the supervisor {fault_worker.restarts} time(s)"
     )
     assert (rows, lost, duplicated) == (JOBS * ROWS, 0, 0)
-    assert attempts >= 2  # the fault was met: some job was tried again
+    if "503" not in fault:  # the connector itself retries a 503 within the attempt
+        assert attempts >= 2  # the fault was met: some job was tried again
 
 
 class RedisServer:
@@ -240,13 +260,15 @@ def redis_broker(celery_worker: CeleryProcess, tmp_path: Path) -> Iterator[Redis
 def test_a_broker_restart_during_submissions_loses_no_job(
     tables: int,
     redis_broker: RedisServer,
+    celery_worker: CeleryProcess,
     local_warehouse: LocalWarehouseProcess,
     alice: ApiCaller,
     schema: str,
 ) -> None:
     """Redis restarted (its queued messages gone) while 200 writes are submitted: every
     submission is a 202 (the job is stored before it is published), the sweep publishes what
-    was lost, and every job lands exactly once."""
+    was lost, and every job lands exactly once. (Celery's worker may exit when its Redis
+    connection drops mid-restore; the supervisor starts it again, as compose does.)"""
     names = [f"t{index}" for index in range(tables)]
     for name in names:
         get_client().execute(f"CREATE TABLE {CATALOG}.{schema}.{name} (id BIGINT, record_uuid STRING)")
@@ -296,5 +318,6 @@ def test_a_broker_restart_during_submissions_loses_no_job(
     print(  # noqa: T201 (the README's fault table, with -s)
         f"\nfault table | broker (Redis) restarted, queue lost | {tables} table(s) | {JOBS} jobs | {rows} rows | "
         f"lost {JOBS * ROWS - distinct} | duplicated {rows - distinct} | all final {recovered:.1f} s after the fault ended"
+        f" | worker restarted by the supervisor {celery_worker.restarts} time(s)"
     )
     assert (rows, distinct) == (JOBS * ROWS, JOBS * ROWS)
