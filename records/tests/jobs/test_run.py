@@ -3,12 +3,18 @@ budget needs, each within Databricks' limits (``records.jobs.run``)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from access.testing import ApiCaller
+from records.catalog import table_columns
 from records.jobs.tasks import job_run_task
 from records.models import Job
+from records.sql import insert_batches
 from records.testing import WELLS_DEFINITION, unpublished_write, wait_for_job, well
 from warehouse.client import get_client
 from warehouse.local.testing import LocalWarehouseProcess
@@ -68,3 +74,36 @@ def test_a_write_to_a_table_that_lacks_its_columns_fails_and_lands_nothing(schem
     assert job.status == Job.Status.FAILED and job.error is not None
     assert job.error["error_class"] == "UNRESOLVED_COLUMN" and "b" in job.error["message"]
     assert get_client().execute(f"SELECT COUNT(*) FROM {table}").rows == [(0,)]
+
+
+def test_a_resumed_write_whose_batches_changed_lands_every_row_once_with_an_exact_count(
+    table: TableName, settings: Any
+) -> None:
+    """An earlier attempt landed 3 batches of a 2,000-byte budget and died; the budget is
+    5,000 bytes by the time the job runs again, so its batches cut differently. Skipping "the
+    first 3 batches" would skip rows that never landed; the resumed attempt instead leaves out
+    exactly the rows whose record_uuids are in the table, and counts all 300."""
+    rows = [{"id": i, "note": f"row {i}"} for i in range(300)]
+    job = unpublished_write(table, rows)
+    columns = table_columns(table, fresh=True)
+    assert columns is not None
+    earlier = insert_batches(table, columns, job.payload["rows"], principal="alice", max_parameter_bytes=2000)
+    for statement in earlier[:3]:  # the earlier attempt's landed batches
+        get_client().execute(statement.sql, statement.params)
+    landed_before = int(get_client().execute(f"SELECT COUNT(*) FROM {table}").rows[0][0])
+    assert 0 < landed_before < 300
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING,
+        attempts=1,
+        progress={"batches_total": len(earlier), "batches_done": 3, "rows_inserted": landed_before},
+        lease_expires_at=timezone.now() - timedelta(seconds=1),  # its worker died
+    )
+    settings.RECORDS_MAX_PARAMETER_BYTES = 5000
+    job_run_task.apply(args=(job.pk,))
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.attempts == 2, job.error
+    assert job.result == {"message": f"Inserted 300 record(s) into {table}", "count": 300}
+    counts = get_client().execute(
+        f"SELECT COUNT(*), COUNT(DISTINCT id), COUNT(DISTINCT record_uuid) FROM {table}"
+    )
+    assert counts.rows == [(300, 300, 300)]
