@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, JSONField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from common.signals import job_failed
@@ -203,6 +203,40 @@ def job_succeed(job: Job, result: dict[str, Any], *, publish_next: bool = True) 
         logger.info(
             "job %s succeeded: %s", job.job_id, result.get("message") or f"count {result.get('count')}"
         )
+
+
+def jobs_succeed(jobs: Sequence[Job], results: Sequence[dict[str, Any]]) -> int:
+    """Finish a group's jobs (one claim) ``succeeded``, each with its own result, in ONE
+    fenced UPDATE (a group's finish must not hold the database's write lock for a statement
+    per job); then publish the next job of their table. The number finished."""
+    finished_at = timezone.now()
+    by_pk = {job.pk: result for job, result in zip(jobs, results, strict=True)}
+    finished = Job.objects.filter(
+        pk__in=list(by_pk), status=Job.Status.RUNNING, lease_owner=jobs[0].lease_owner
+    ).update(
+        status=Job.Status.SUCCEEDED,
+        error=None,
+        finished_at=finished_at,
+        result=Case(
+            *(When(pk=pk, then=Value(result, output_field=JSONField())) for pk, result in by_pk.items())
+        ),
+    )
+    if finished != len(jobs):
+        logger.warning(
+            "group of %s jobs: %s no longer held by this attempt; their outcome is not recorded",
+            len(jobs),
+            len(jobs) - finished,
+        )
+    for job in jobs:
+        job.status, job.result, job.error, job.finished_at = (
+            Job.Status.SUCCEEDED,
+            by_pk[job.pk],
+            None,
+            finished_at,
+        )
+        logger.info("job %s succeeded: %s", job.job_id, by_pk[job.pk].get("message"))
+    job_publish_next(jobs[-1])
+    return finished
 
 
 def job_fail(job: Job, failure: JobFailed, *, publish_next: bool = True) -> None:

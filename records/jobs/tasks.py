@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from functools import partial
 
 from celery import shared_task
-from django.db import transaction
 
 from warehouse.exceptions import PermanentWarehouseError, TransientWarehouseError
 from warehouse.sql import ParameterTooLarge
@@ -104,13 +103,10 @@ def _run_group(group: Group) -> None:
             lifecycle.job_fail(job, JobFailed.from_unexpected(error), publish_next=False)
         lifecycle.job_publish_next(jobs[-1])
         return
-    with transaction.atomic():
-        for job, result in zip(jobs, results, strict=True):
-            lifecycle.job_succeed(job, result, publish_next=False)
+    lifecycle.jobs_succeed(jobs, results)
     logger.info(
         "group of %s jobs landed %s rows in %s", len(jobs), sum(r["count"] for r in results), group.table
     )
-    lifecycle.job_publish_next(jobs[-1])
 
 
 @shared_task(name=JOBS_REPUBLISH_STALE_TASK, ignore_result=True)
