@@ -162,5 +162,5 @@ class JobDetailView(ApiKeyView):
     @extend_schema(responses={200: JobSerializer})
     def get(self, request: Request, job_id: str) -> HttpResponseBase:
         """One of the caller's jobs; another client's job is a 404."""
-        job = get_object_or_404(Job, job_id=job_id, client=self.client)
+        job = get_object_or_404(Job.objects.defer("payload"), job_id=job_id, client=self.client)
         return Response(JobSerializer(job).data)

@@ -12,8 +12,9 @@ from ..models import Job
 def jobs_of(
     *, client: ApiClient, status: str | None, operation: str | None, table: str | None
 ) -> QuerySet[Job]:
-    """The client's jobs, newest first, optionally filtered."""
-    jobs = Job.objects.filter(client=client).order_by("-id")
+    """The client's jobs, newest first, optionally filtered; without their payloads (a job's
+    representation never shows them, and a payload may hold 100,000 rows)."""
+    jobs = Job.objects.filter(client=client).defer("payload").order_by("-id")
     if status:
         jobs = jobs.filter(status=status)
     if operation:

@@ -435,3 +435,22 @@ def test_a_write_the_warehouse_rejects_fails_with_its_message(alice: ApiCaller, 
     assert job.status == Job.Status.FAILED and job.result is None and job.attempts == 1
     assert job.error is not None and job.error["error_class"] == "DELTA_NOT_NULL_CONSTRAINT_VIOLATED"
     assert get_client().execute(f"SELECT COUNT(*) FROM {table}").rows == [(0,)]
+
+
+def test_reading_jobs_never_loads_their_payloads(alice: ApiCaller, table: TableName) -> None:
+    """GET /jobs/{id} and GET /jobs answer from the job's state alone: no query selects the
+    payload column (a payload may hold 100,000 rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from access.models import ApiClient
+
+    job = unpublished_write(table, [{"id": i, "note": "x" * 100} for i in range(200)], principal="alice")
+    assert ApiClient.objects.get(name="alice").pk == job.client_id
+    with CaptureQueriesContext(connection) as queries:
+        one = alice.get(f"/api/v1/jobs/{job.job_id}")
+        listed = alice.get("/api/v1/jobs")
+    assert one.status_code == 200 and listed.status_code == 200
+    assert str(job.job_id) in {item["job_id"] for item in listed.json()["results"]}
+    job_queries = [q["sql"] for q in queries.captured_queries if "records_job" in q["sql"]]
+    assert job_queries and not [sql for sql in job_queries if '"payload"' in sql]
