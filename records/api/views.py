@@ -23,6 +23,7 @@ from ..jobs.selectors import jobs_of
 from ..jobs.submit import records_submit
 from ..models import Job
 from ..reads import records_read
+from .headers import idempotency_key
 from .representations import JobSerializer
 from .serializers import DeleteSerializer, ReadQuerySerializer, UpdateSerializer, WriteSerializer
 from .waiting import wait_for, wait_seconds
@@ -57,13 +58,11 @@ class JobSubmitView(ApiKeyView):
 
     def submit(self, request: Request) -> Response:
         wait = wait_seconds(request)
+        key = idempotency_key(request)
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         job, _ = records_submit(
-            operation=self.operation,
-            data=serializer.validated_data,
-            client=self.client,
-            idempotency_key=request.headers.get("Idempotency-Key"),
+            operation=self.operation, data=serializer.validated_data, client=self.client, idempotency_key=key
         )
         if wait:
             job = wait_for(job, wait)

@@ -454,3 +454,21 @@ def test_reading_jobs_never_loads_their_payloads(alice: ApiCaller, table: TableN
     assert str(job.job_id) in {item["job_id"] for item in listed.json()["results"]}
     job_queries = [q["sql"] for q in queries.captured_queries if "records_job" in q["sql"]]
     assert job_queries and not [sql for sql in job_queries if '"payload"' in sql]
+
+
+@pytest.mark.parametrize("key", ["k" * 256, "k" * 10_000, "tab\tinside", "é-not-ascii"])
+def test_an_idempotency_key_too_long_or_not_printable_is_a_400_storing_nothing(
+    alice: ApiCaller, schema: str, key: str
+) -> None:
+    """The key's column holds 255 characters (on PostgreSQL a longer one was a 500): such a
+    key, or one with control or non-ASCII characters, is refused before any job is stored."""
+    jobs = Job.objects.count()
+    body = {**target(schema), "auto_create": True, "schema_definition": [{"name": "a", "data_type": "INT"}]}
+    response = alice.post("/api/v1/records/write", {**body, "data": [{"a": 1}]}, HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 400, response.json()
+    assert "Idempotency-Key" in response.json()["message"]
+    assert Job.objects.count() == jobs
+    accepted = alice.post(
+        "/api/v1/records/write", {**body, "data": [{"a": 1}]}, HTTP_IDEMPOTENCY_KEY="k" * 255
+    )
+    assert accepted.status_code == 202, accepted.json()
