@@ -22,7 +22,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Exists, F, JSONField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from common.signals import job_failed
@@ -88,17 +100,15 @@ _CLOCK_SLACK = timedelta(milliseconds=100)
 def job_followers(head: Job, limit: int) -> list[int]:
     """The pks of the queued writes right behind ``head`` on its table, in order, up to the
     first job that is anything else (an update, a delete, a write in its retry backoff)."""
-    now = timezone.now()
     behind = (
         Job.objects.filter(table_key=head.table_key, pk__gt=head.pk, status__in=UNFINISHED)
+        .annotate(takeable=ExpressionWrapper(_takeable(timezone.now()), output_field=BooleanField()))
         .order_by("pk")
-        .values_list("pk", "operation", "status", "available_at", "lease_expires_at")[:limit]
+        .values_list("pk", "operation", "takeable")[:limit]
     )
     pks: list[int] = []
-    for pk, operation, status, available_at, lease_expires_at in behind:
-        queued = status == Job.Status.QUEUED and (available_at is None or available_at <= now + _CLOCK_SLACK)
-        abandoned = status == Job.Status.RUNNING and lease_expires_at is not None and lease_expires_at < now
-        if operation != Job.Operation.WRITE or not (queued or abandoned):
+    for pk, operation, takeable in behind:
+        if operation != Job.Operation.WRITE or not takeable:
             break
         pks.append(pk)
     return pks
@@ -143,17 +153,18 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.RECORDS_LEASE_SECONDS)
 
 
+def _held_all(jobs: Sequence[Job]) -> QuerySet[Job]:
+    """The rows of ``jobs`` (one claim: a job, or a group under its head's lease) that this
+    attempt still holds: running under its lease token, which is unique to the claim."""
+    return Job.objects.filter(
+        pk__in=[job.pk for job in jobs], status=Job.Status.RUNNING, lease_owner=jobs[0].lease_owner
+    )
+
+
 def job_renew_lease(*jobs: Job) -> bool:
     """Extend the running jobs' lease (one holder: a job or a group); False once this attempt no
     longer holds any of them."""
-    expires = timezone.now() + _lease()
-    held = Q()
-    for job in jobs:
-        held |= Q(pk=job.pk, attempts=job.attempts)
-    renewed = Job.objects.filter(held, status=Job.Status.RUNNING, lease_owner=jobs[0].lease_owner).update(
-        lease_expires_at=expires
-    )
-    return renewed > 0
+    return _held_all(jobs).update(lease_expires_at=timezone.now() + _lease()) > 0
 
 
 @contextlib.contextmanager
@@ -181,9 +192,7 @@ def job_heartbeat(*jobs: Job) -> Iterator[None]:
 def jobs_check_held(jobs: Sequence[Job]) -> None:
     """``JobLost`` if this attempt no longer holds every one of ``jobs`` (one claim): checked
     before a statement."""
-    held = Job.objects.filter(
-        pk__in=[job.pk for job in jobs], status=Job.Status.RUNNING, lease_owner=jobs[0].lease_owner
-    ).count()
+    held = _held_all(jobs).count()
     if held != len(jobs):
         raise JobLost(
             f"job {jobs[0].job_id} and its group: this attempt no longer holds {len(jobs) - held} of them"
@@ -211,9 +220,7 @@ def jobs_succeed(jobs: Sequence[Job], results: Sequence[dict[str, Any]]) -> int:
     per job); then publish the next job of their table. The number finished."""
     finished_at = timezone.now()
     by_pk = {job.pk: result for job, result in zip(jobs, results, strict=True)}
-    finished = Job.objects.filter(
-        pk__in=list(by_pk), status=Job.Status.RUNNING, lease_owner=jobs[0].lease_owner
-    ).update(
+    finished = _held_all(jobs).update(
         status=Job.Status.SUCCEEDED,
         error=None,
         finished_at=finished_at,

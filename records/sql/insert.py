@@ -80,17 +80,15 @@ def encode_grouped_rows(
 ) -> list[str]:
     """One job's ``rows`` as ``grouped_insert`` carries them: batch rows (each with its
     ``record_uuid``) plus the job's ``inserted_by``."""
-    source = insert_source(columns)
     carries_principal = any(c.name.lower() == "inserted_by" for c in columns)
-    encoded = []
-    for index, row in enumerate(rows):
-        values = batch_row(source, row)
-        if not values.get("record_uuid"):
-            raise ValueError(f"Row {index} has no record_uuid (assigned when the job is submitted)")
-        if carries_principal:
-            values[_ROW_PRINCIPAL] = principal
-        encoded.append(to_json(values))
-    return encoded
+    return list(
+        _encoded_rows(
+            insert_source(columns),
+            rows,
+            require_uuid=True,
+            principal=principal if carries_principal else None,
+        )
+    )
 
 
 def grouped_parameter_bytes(encoded_bytes: int, rows: int) -> int:
@@ -158,10 +156,17 @@ def batch_row(source: Sequence[Column], row: Mapping[str, Any]) -> dict[str, Any
 
 
 def _encoded_rows(
-    source: Sequence[Column], rows: Iterable[Mapping[str, Any]], *, require_uuid: bool
+    source: Sequence[Column],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    require_uuid: bool,
+    principal: str | None = None,
 ) -> Iterator[str]:
+    """Each row's batch row as JSON; with ``principal``, carrying it as its ``inserted_by``."""
     for index, row in enumerate(rows):
         values = batch_row(source, row)
         if require_uuid and not values[source[-1].name]:
             raise ValueError(f"Row {index} has no record_uuid (assigned when the job is submitted)")
+        if principal is not None:
+            values[_ROW_PRINCIPAL] = principal
         yield to_json(values)
