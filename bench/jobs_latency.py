@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.worktree import checkout
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -164,15 +166,8 @@ def main() -> None:
         return
     results = {}
     if options.before:
-        with tempfile.TemporaryDirectory() as parent:
-            tree = Path(parent) / "before"
-            add = ["git", "worktree", "add", "-q", "--detach", str(tree), options.before]
-            subprocess.run(add, cwd=ROOT, check=True)  # noqa: S603
-            try:
-                shutil.copy(Path(__file__), tree / "bench" / "jobs_latency.py")
-                results[f"before ({options.before})"] = run_tree(tree, options)
-            finally:
-                subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)  # noqa: S603,S607
+        with checkout(options.before) as tree:
+            results[f"before ({options.before})"] = run_tree(tree, options)
     results["after (this tree)"] = run_tree(ROOT, options)
     print(
         f"{options.jobs} write jobs of {options.rows} rows, one table, warehouse at {options.latency_ms:g} ms"

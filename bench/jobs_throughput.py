@@ -18,12 +18,9 @@ with this interpreter), so both are measured on the same machine minutes apart.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -33,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.stack import Stack  # noqa: E402
+from bench.worktree import checkout  # noqa: E402
 
 DEFINITION = [
     {"name": "id", "data_type": "BIGINT", "nullable": False},
@@ -181,15 +179,8 @@ def main() -> None:
     options = parser.parse_args()
     results = {}
     if options.before:
-        with tempfile.TemporaryDirectory() as parent:
-            tree = Path(parent) / "before"
-            add = ["git", "worktree", "add", "-q", "--detach", str(tree), options.before]
-            subprocess.run(add, cwd=ROOT, check=True)  # noqa: S603
-            try:
-                shutil.copytree(ROOT / "bench", tree / "bench", dirs_exist_ok=True)
-                results[f"before ({options.before})"] = measure(tree, options)
-            finally:
-                subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)  # noqa: S603,S607
+        with checkout(options.before) as tree:
+            results[f"before ({options.before})"] = measure(tree, options)
     results["after (this tree)"] = measure(ROOT, options)
     pace = f"{options.rate:g} requests/s each" if options.rate else "closed loop"
     print(

@@ -27,6 +27,7 @@ of the measuring process (median), which other processes' load disturbs less.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.warehouse_insert import make_rows
+from bench.worktree import checkout
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG, SCHEMA = "oil_gas_catalog", "production_schema"
@@ -219,26 +221,17 @@ def run_tree(tree: Path, options: argparse.Namespace) -> dict[str, Any]:
 def in_process(options: argparse.Namespace) -> None:
     """Each tree measured ``--rounds`` times, the trees taking turns (the machine's load changes)."""
     trees = {"after (this tree)": ROOT}
-    with tempfile.TemporaryDirectory() as parent:
+    with contextlib.ExitStack() as stack:
         if options.before:
-            tree = Path(parent) / "before"
-            add = ["git", "worktree", "add", "-q", "--detach", str(tree), options.before]
-            subprocess.run(add, cwd=ROOT, check=True)  # noqa: S603
-            shutil.copy(Path(__file__), tree / "bench" / "records_write.py")
-            trees = {f"before ({options.before})": tree, **trees}
-        try:
-            results: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
-            for _ in range(options.rounds):
-                for name, path in trees.items():
-                    for key, values in run_tree(path, options).items():
-                        if key.endswith("_s"):  # seconds: a list of them, or one
-                            results[name].setdefault(key, []).extend(
-                                values if isinstance(values, list) else [values]
-                            )
-        finally:
-            if options.before:
-                remove = ["git", "worktree", "remove", "--force", str(Path(parent) / "before")]
-                subprocess.run(remove, cwd=ROOT, check=True)  # noqa: S603
+            trees = {f"before ({options.before})": stack.enter_context(checkout(options.before)), **trees}
+        results: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
+        for _ in range(options.rounds):
+            for name, path in trees.items():
+                for key, values in run_tree(path, options).items():
+                    if key.endswith("_s"):  # seconds: a list of them, or one
+                        results[name].setdefault(key, []).extend(
+                            values if isinstance(values, list) else [values]
+                        )
     writes = options.repeat * options.rounds
     print(
         f"POST /api/v1/records/write of {options.rows} rows x 9 columns, in process, {writes} writes per "
