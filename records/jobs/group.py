@@ -11,6 +11,7 @@ Every job keeps its own result, ``inserted_by``, status, times and attempts.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,24 +71,17 @@ def job_group(head: Job) -> Group | None:
     columns = table_columns(table, max_age=math.inf)
     if columns is None or not any(c.name.lower() == "record_uuid" for c in columns):
         return None
-    first = _member(head, columns)
-    if first is None:
-        return None
-    members, size, rows = [first], first.encoded_bytes, len(first.encoded)
-    if grouped_parameter_bytes(size, rows) > budget or rows > max_rows:
-        return None
-    for job in _followers(follower_pks):
+    members: list[Member] = []
+    size = rows = 0
+    for job in itertools.chain([head], _followers(follower_pks)):
         member = _member(job, columns)
         if member is None:
             break
-        if (
-            grouped_parameter_bytes(size + member.encoded_bytes, rows + len(member.encoded)) > budget
-            or rows + len(member.encoded) > max_rows
-        ):
+        size, rows = size + member.encoded_bytes, rows + len(member.encoded)
+        if grouped_parameter_bytes(size, rows) > budget or rows > max_rows:
             break
         members.append(member)
-        size, rows = size + member.encoded_bytes, rows + len(member.encoded)
-    if len(members) == 1:
+    if len(members) < 2:  # the head alone, or not even the head fits one statement
         return None
     claimed = lifecycle.job_claim_followers(head, [member.job.pk for member in members[1:]])
     if not claimed:
