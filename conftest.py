@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import tempfile
@@ -65,6 +66,41 @@ def _empty_cache() -> None:
     cache.clear()
 
 
+# Where jobs published by tests without a worker go: no worker consumes it, so a job a test
+# runs in process (``job_run_task.apply``) and the jobs its finish publishes are never also
+# taken by the session's worker, which a test before it may have started.
+UNCONSUMED_JOB_QUEUE = f"in-process-tests-{os.getpid()}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _delete_unconsumed_job_queue() -> Iterator[None]:
+    yield
+    from celery import current_app
+    from kombu import Exchange, Queue
+
+    try:
+        with current_app.connection_for_write() as connection:
+            # Declared first: a transport deletes only the bindings its channel knows of.
+            queue = Queue(
+                UNCONSUMED_JOB_QUEUE, Exchange(UNCONSUMED_JOB_QUEUE, "direct"), UNCONSUMED_JOB_QUEUE
+            )
+            bound = queue(connection.default_channel)
+            bound.declare()
+            bound.delete()
+    except Exception as error:  # a broker already gone: nothing left to delete
+        logging.getLogger(__name__).warning(
+            "could not delete the test queue %s: %r", UNCONSUMED_JOB_QUEUE, error
+        )
+
+
+@pytest.fixture(autouse=True)
+def _jobs_published_to_no_worker(request: pytest.FixtureRequest, settings: Settings) -> None:
+    """Tests that use no worker publish jobs where none listens; the others publish to the
+    queue the session's worker consumes."""
+    if "celery_worker" not in request.fixturenames:
+        settings.RECORDS_JOB_QUEUE = UNCONSUMED_JOB_QUEUE
+
+
 @pytest.fixture(scope="session")
 def local_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWarehouseProcess]:
     """The local warehouse that LOCAL_WAREHOUSE_URL points at, with its own data directory."""
@@ -100,7 +136,15 @@ def celery_worker(
     from django.db import connection
 
     env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), "PYTHONPATH": str(ROOT)}
-    args = ["worker", "-l", "info", "-c", "8", "-Q", f"celery,{settings.CELERY_PERIODIC_QUEUE}"]
+    args = [
+        "worker",
+        "-l",
+        "info",
+        "-c",
+        "8",
+        "-Q",
+        f"{settings.RECORDS_JOB_QUEUE},{settings.CELERY_PERIODIC_QUEUE}",
+    ]
     args += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"]
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     worker = CeleryProcess(args, cwd=ROOT, env=env, log_path=log_path, ready=b" ready.")

@@ -229,6 +229,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # statement timeout bound a job instead).
 CELERY_WORKER_POOL: str = env("CELERY_WORKER_POOL", default="threads")
 CELERY_WORKER_CONCURRENCY: int = env.int("CELERY_WORKER_CONCURRENCY", default=16)
+# The queue job runs are published to, and the one a worker started without -Q consumes
+# (services sharing one broker each take a name of their own).
+RECORDS_JOB_QUEUE: str = env("RECORDS_JOB_QUEUE", default="celery")
+CELERY_TASK_DEFAULT_QUEUE = RECORDS_JOB_QUEUE
 # Periodic tasks have a queue (and a worker) of their own, so long jobs never delay them.
 CELERY_PERIODIC_QUEUE = "periodic"
 CELERY_TASK_ROUTES: dict[str, Any] = {

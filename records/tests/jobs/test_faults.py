@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -51,6 +52,7 @@ def worker(pk: int, warehouse: LocalWarehouseProcess, database_url: str) -> subp
         "LOCAL_WAREHOUSE_URL": warehouse.url,
         "RECORDS_MAX_PARAMETER_BYTES": "2000",  # ~28 rows a statement: a write of 11 statements
         "RECORDS_LEASE_SECONDS": LEASE_SECONDS,
+        "RECORDS_JOB_QUEUE": settings.RECORDS_JOB_QUEUE,  # where this test's jobs are published
     }
     command = [sys.executable, "-c", RUN_JOB.format(pk=pk)]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
@@ -62,11 +64,11 @@ def lease_ran_out(pk: int) -> bool:
 
 
 def database_url() -> str:
-    settings: dict[str, Any] = connection.settings_dict
-    if settings["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings['NAME']}"
-    credentials = settings["USER"] + (f":{settings['PASSWORD']}" if settings.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    database: dict[str, Any] = connection.settings_dict
+    if database["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{database['NAME']}"
+    credentials = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
 
 
 def test_a_job_whose_worker_was_killed_is_taken_over_and_lands_every_row_once(
