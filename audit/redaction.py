@@ -1,4 +1,5 @@
-"""Keep secrets out of the log: secret-looking JSON keys, credential patterns, the caller's key."""
+"""Keep secrets out of the log: secret-looking JSON keys, credential patterns, the caller's key,
+any key this service issues, Databricks tokens and passwords in URLs."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ _SECRET_KEY = re.compile(r"key|token|secret|passw|authorization|credential|cooki
 _CONTRACT_FIELDS = frozenset({"key_column", "key_value", "key_values"})
 # "Api-Key abc", "Bearer abc", "Token abc", "Basic abc": the scheme stays, the credential goes.
 _CREDENTIAL = re.compile(r"\b(Api-Key|Bearer|Token|Basic)(\s+)[^\s\"',;]+", re.IGNORECASE)
+# Shapes of secrets wherever they appear, whoever's they are: a key this service issues
+# (djangorestframework-api-key's 8-character prefix, a dot, 32 characters), a Databricks
+# personal access token, and the password of a URL (``redis://:pw@``, ``postgres://u:pw@``).
+_SERVICE_KEY = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+_DATABRICKS_TOKEN = re.compile(r"(?<![A-Za-z0-9])dapi[0-9a-f]{32}(?:-[0-9]+)?(?![A-Za-z0-9])")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@\"']*:)[^\s@/\"']+(@)")
 
 
 def redact_value(value: Any) -> Any:
@@ -34,7 +41,10 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)
-    return _CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = _CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = _SERVICE_KEY.sub(REDACTED, text)
+    text = _DATABRICKS_TOKEN.sub(REDACTED, text)
+    return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(2)}", text)
 
 
 def redact_body(body: Any, secrets: Iterable[str] = (), limit: int = 5000) -> str:

@@ -49,6 +49,30 @@ def test_credential_patterns_and_literal_secrets_are_redacted_in_text() -> None:
     assert text == f"auth Bearer {REDACTED} and Api-Key {REDACTED} and raw {REDACTED}"
 
 
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("key AbCd1234.0123456789abcdefABCDEF0123456789 here", f"key {REDACTED} here"),
+        ("pat dapi0123456789abcdef0123456789abcdef-2, then", f"pat {REDACTED}, then"),
+        ("as dapi0123456789abcdef0123456789abcdef.", f"as {REDACTED}."),
+        ("broker redis://:s3cr3t@redis:6379/0 down", f"broker redis://:{REDACTED}@redis:6379/0 down"),
+        ("db postgres://app:p%40ss@db/x", f"db postgres://app:{REDACTED}@db/x"),
+        # Look-alikes stay: data, not secrets.
+        (
+            "wells.a1 and https://example.com/a:b and user@host",
+            "wells.a1 and https://example.com/a:b and user@host",
+        ),
+        (
+            "AbCd1234.0123456789abcdefABCDEF01234567890 (33)",
+            "AbCd1234.0123456789abcdefABCDEF01234567890 (33)",
+        ),
+    ],
+)
+def test_key_shapes_are_redacted_wherever_they_appear(text: str, redacted: str) -> None:
+    """Any key this service issues, a Databricks token, a URL's password: gone from free text."""
+    assert redact_text(text) == redacted
+
+
 def test_request_bodies_are_truncated_at_5000_characters() -> None:
     """A long body is cut to the seed's 5,000 characters."""
     assert len(redact_body({"data": "x" * 10_000})) == 5000
@@ -57,19 +81,26 @@ def test_request_bodies_are_truncated_at_5000_characters() -> None:
 def test_keys_and_tokens_in_a_request_never_reach_any_column_or_the_warehouse(
     alice: ApiCaller, log_schema: str
 ) -> None:
-    """The Authorization key, "token"/"api_key" fields and a Bearer value are absent from every column."""
+    """The Authorization key, another client's key, a Databricks token, a URL's password,
+    "token"/"api_key" fields and a Bearer value are absent from every column."""
+    bob = ApiCaller("bob")
+    token = "dapi" + "0123456789abcdef" * 2
     body = {
         "catalog": "c",
         "schema": "s",
         "table": "t",
         "token": "tok-SECRET-1",
         "api_key": "key-SECRET-2",
-        "data": [{"note": "Bearer SECRET-3-bearer", "echo": alice.key}],
+        "data": [
+            {"note": "Bearer SECRET-3-bearer", "echo": alice.key, "other": bob.key},
+            {"note": token, "url": "redis://:SECRET-4-url@cache:6379/1"},
+        ],
     }
     response = alice.post("/api/v1/records/write", body)
     assert response.status_code == 404  # the table does not exist: a 4xx, logged with the body
     log = ApiLog.objects.get()
-    secrets = ("tok-SECRET-1", "key-SECRET-2", "SECRET-3-bearer", alice.key, alice.key.split(".")[-1])
+    secrets = ("tok-SECRET-1", "key-SECRET-2", "SECRET-3-bearer", "SECRET-4-url", token, alice.key)
+    secrets += (alice.key.split(".")[-1], bob.key, bob.key.split(".")[-1])
     for column in TEXT_COLUMNS:
         for secret in secrets:
             assert secret not in getattr(log, column), (column, secret)
