@@ -16,7 +16,7 @@ COPY . .
 
 # Static files (admin, Swagger UI, Redoc) are collected into the image; WhiteNoise serves them.
 # The throwaway key exists only for this build step.
-RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only-throwaway-key-never-used-to-sign-anything python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 app \
     && mkdir -p var/warehouse var/broker \
     && chown -R app:app var

@@ -48,7 +48,7 @@ def measure(jobs: int, rows: int, latency_ms: float) -> dict[str, Any]:
         LOCAL_WAREHOUSE_URL=warehouse.url,
         DATABRICKS_LOGGING_ENABLED="false",
         DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY="bench-only-secret-key-not-for-any-deployment",  # noqa: S106 (a throwaway tree)
+        DJANGO_SECRET_KEY="bench-only-secret-key-not-for-any-deployment-0123456789",  # noqa: S106 (a throwaway tree)
     )
     try:
         return _run_jobs(jobs, rows, warehouse)

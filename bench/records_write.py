@@ -139,7 +139,7 @@ def measure(rows: int, repeat: int, run_job: bool) -> dict[str, Any]:
         DATABRICKS_LOGGING_ENABLED="false",
         DJANGO_DEBUG="false",
         LOG_LEVEL="WARNING",
-        DJANGO_SECRET_KEY="bench-only-secret-key-not-for-any-deployment",  # noqa: S106 (a throwaway tree)
+        DJANGO_SECRET_KEY="bench-only-secret-key-not-for-any-deployment-0123456789",  # noqa: S106 (a throwaway tree)
     )
     try:
         return _writes(rows, repeat, run_job)

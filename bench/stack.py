@@ -54,7 +54,7 @@ class Stack:
             "PYTHONPATH": str(tree),
             "DJANGO_SETTINGS_MODULE": "project.settings",
             "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-any-deployment",
+            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-any-deployment-0123456789",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": f"sqlite:///{self.work / 'db.sqlite3'}",
             "CELERY_BROKER_DIR": str(self.work / "broker"),

@@ -24,12 +24,21 @@ if (BASE_DIR / ".env").is_file():
 # https://docs.djangoproject.com/en/5.2/ref/settings/#debug
 DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
-# Only a development machine gets a default: in production a missing key stops start-up.
+# Only a development machine gets a default: in production a missing, short or guessable key
+# stops start-up (Django's own deploy check, security.W009, only warns).
 SECRET_KEY: str = (
     env("DJANGO_SECRET_KEY", default="django-insecure-development-only-key")
     if DEBUG
     else env("DJANGO_SECRET_KEY")
 )
+if not DEBUG and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be at least 50 characters, 5 of them different, and not a"
+        " django-insecure- key when DJANGO_DEBUG is off; make one with:"
+        " python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 # https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
 ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 # https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-trusted-origins

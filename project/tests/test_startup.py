@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 from pytest_django import Settings
@@ -50,9 +51,24 @@ def test_start_up_creates_the_filesystem_broker_folders(settings: Settings, tmp_
     assert sorted(path.name for path in tmp_path.iterdir()) == ["control", "processed", "queue"]
 
 
-def test_settings_refuse_to_load_without_a_secret_key_when_debug_is_off() -> None:
-    """Outside DEBUG there is no default SECRET_KEY: start-up stops and names the variable."""
+@pytest.mark.parametrize(
+    "secret_key",
+    [
+        None,
+        "",
+        "short-key",
+        "a" * 60,  # long but one character
+        "django-insecure-" + "0123456789abcdef" * 4,  # Django's marker of a development key
+    ],
+)
+def test_settings_refuse_to_load_without_a_strong_secret_key_when_debug_is_off(
+    secret_key: str | None,
+) -> None:
+    """Outside DEBUG there is no default SECRET_KEY and a weak one is refused: start-up stops
+    and names the variable."""
     env = {"DJANGO_DEBUG": "false", "DJANGO_SETTINGS_MODULE": "project.settings", "PATH": "/usr/bin:/bin"}
+    if secret_key is not None:
+        env["DJANGO_SECRET_KEY"] = secret_key
 
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
@@ -66,3 +82,18 @@ def test_settings_refuse_to_load_without_a_secret_key_when_debug_is_off() -> Non
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_settings_load_with_a_strong_secret_key_when_debug_is_off() -> None:
+    env = {"DJANGO_DEBUG": "false", "DJANGO_SETTINGS_MODULE": "project.settings", "PATH": "/usr/bin:/bin"}
+    env["DJANGO_SECRET_KEY"] = "k" + "0123456789abcdef" * 4
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=Path(django_settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
