@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Web server port: `PORT=9000 make run`.
 PORT ?= 8000
 
-.PHONY: install migrate demo-key run test lint fmt
+.PHONY: install migrate demo-key warehouse-token run test lint fmt
 
 install: $(STAMP) .env
 
@@ -33,7 +33,12 @@ migrate: install
 demo-key: migrate
 	$(BIN)/python manage.py createapiclient demo --if-missing --save-key var/demo_api_key
 
-run: install migrate demo-key
+# The local warehouse's access token (var/local-warehouse-token, unless LOCAL_WAREHOUSE_TOKEN
+# is set): made before any process starts, so the web and the worker find it at once.
+warehouse-token: install
+	$(BIN)/python -m warehouse.local.token var/local-warehouse-token
+
+run: install migrate demo-key warehouse-token
 	@echo ""
 	@echo "  API          http://127.0.0.1:$(PORT)/api/v1/  (endpoints: see the API docs)"
 	@echo "  Healthcheck  http://127.0.0.1:$(PORT)/api/v1/healthcheck"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ def _free_port() -> int:
 
 
 def _isolate_session() -> int:
-    """Give the test session a broker folder, cache folder and warehouse port of its own.
+    """Give the test session a broker folder, cache folder, warehouse port and token of its own.
 
     Set both in this process's settings and in the environment the worker and warehouse
     processes inherit, so a ``make run`` on the same machine never sees the tests' jobs.
@@ -41,6 +42,7 @@ def _isolate_session() -> int:
         os.environ["CACHE_DIR"] = cache_dir
         settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": cache_dir}}
     os.environ["CELERY_BROKER_DIR"] = str(broker_dir)
+    os.environ["LOCAL_WAREHOUSE_TOKEN"] = secrets.token_urlsafe(16)  # the warehouse's and clients
     os.environ["LOCAL_WAREHOUSE_URL"] = f"http://127.0.0.1:{port}/sql/1.0/warehouses/local"
     settings.LOCAL_WAREHOUSE_URL = os.environ["LOCAL_WAREHOUSE_URL"]
     if settings.CELERY_BROKER_TRANSPORT_OPTIONS:

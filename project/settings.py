@@ -365,6 +365,11 @@ LOCAL_WAREHOUSE_PORT: int = env.int("LOCAL_WAREHOUSE_PORT", default=8765)
 LOCAL_WAREHOUSE_URL: str = env(
     "LOCAL_WAREHOUSE_URL", default=f"http://127.0.0.1:{LOCAL_WAREHOUSE_PORT}/sql/1.0/warehouses/local"
 )
+# The local warehouse's access token: LOCAL_WAREHOUSE_TOKEN, else this file (make run and
+# runwarehouse create it), read when a connection opens.
+LOCAL_WAREHOUSE_TOKEN_FILE: Path = Path(
+    env("LOCAL_WAREHOUSE_TOKEN_FILE", default=str(BASE_DIR / "var" / "local-warehouse-token"))
+)
 WAREHOUSE_STATEMENT_TIMEOUT: int = env.int("WAREHOUSE_STATEMENT_TIMEOUT", default=300)
 WAREHOUSE_SOCKET_TIMEOUT: float = env.float("WAREHOUSE_SOCKET_TIMEOUT", default=60.0)
 WAREHOUSE_CONNECTOR_RETRIES: int = env.int("WAREHOUSE_CONNECTOR_RETRIES", default=3)

@@ -34,6 +34,7 @@ from .exceptions import (
     WarehouseNotConfigured,
     error_class_of,
 )
+from .local.token import read_token
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +100,16 @@ def _connect_kwargs() -> dict[str, Any]:
     url = urlsplit(settings.LOCAL_WAREHOUSE_URL)
     if not url.hostname or not url.path:
         raise WarehouseNotConfigured(f"LOCAL_WAREHOUSE_URL is not a URL: {settings.LOCAL_WAREHOUSE_URL!r}")
+    token = read_token(settings.LOCAL_WAREHOUSE_TOKEN_FILE)
+    if not token:
+        raise WarehouseNotConfigured(
+            "no local warehouse token: set LOCAL_WAREHOUSE_TOKEN, or LOCAL_WAREHOUSE_TOKEN_FILE"
+            f" ({settings.LOCAL_WAREHOUSE_TOKEN_FILE}: make run creates it)"
+        )
     return common | {
         "server_hostname": url.hostname,
         "http_path": url.path,
-        "access_token": "local",
+        "access_token": token,
         "_connection_uri": settings.LOCAL_WAREHOUSE_URL,
         # Telemetry fetches feature flags from https://<host>:443, which never answers locally.
         "enable_telemetry": False,
@@ -230,6 +237,11 @@ def translate_error(error: Exception) -> WarehouseError:
         if error_class in TRANSIENT_ERROR_CLASSES:
             return TransientWarehouseError(message, error_class=error_class)
         return PermanentWarehouseError(message, error_class=error_class)
+    if isinstance(error, dbsql_exc.RequestError) and _http_code(error) in (401, 403):
+        # The workspace refused the service's credentials: a setting to fix, not an outage.
+        return WarehouseNotConfigured(
+            f"the warehouse refused the service's credentials: {message}", error_class="CREDENTIALS_REFUSED"
+        )
     if isinstance(error, _TRANSPORT_ERRORS):
         return TransientWarehouseError(message, error_class=error_class or type(error).__name__)
     if isinstance(error, dbsql_exc.DatabaseError) and "Invalid SessionHandle" in message:
@@ -240,10 +252,14 @@ def translate_error(error: Exception) -> WarehouseError:
     return PermanentWarehouseError(message, error_class=type(error).__name__)
 
 
+def _http_code(error: Exception) -> Any:
+    context = getattr(error, "context", None) or {}
+    return context.get("http-code") if isinstance(context, dict) else None
+
+
 def _message_of(error: Exception) -> str:
     message = getattr(error, "message", None) or str(error) or type(error).__name__
-    context = getattr(error, "context", None) or {}
-    cause = context.get("http-code") if isinstance(context, dict) else None
+    cause = _http_code(error)
     return f"{message} (HTTP {cause})" if cause else str(message)
 
 

@@ -15,11 +15,13 @@ from .errors import LocalWarehouseError
 from .faults import FaultInjectingHandler
 from .server import LocalWarehouseServer, WarehouseHandler
 from .session import Session
+from .token import TOKEN_ENV, ensure_token
 
 logger = logging.getLogger("warehouse.local")
 
 DEFAULT_PORT = 8765
 DEFAULT_DATA_DIR = Path("var") / "warehouse"
+DEFAULT_TOKEN_FILE = Path("var") / "local-warehouse-token"
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -30,6 +32,13 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     )
     parser.add_argument(
         "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="one DuckDB file per catalog lives here"
+    )
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        default=DEFAULT_TOKEN_FILE,
+        help=f"the access token clients must send (created if missing; {TOKEN_ENV} overrides it)"
+        f" (default {DEFAULT_TOKEN_FILE})",
     )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="fixed delay added to every statement")
     parser.add_argument(
@@ -77,7 +86,7 @@ def serve(options: argparse.Namespace) -> None:
         fail_status=options.fail_status,
         seed=options.seed,
     )
-    server = LocalWarehouseServer((options.host, options.port), handler)
+    server = LocalWarehouseServer((options.host, options.port), handler, ensure_token(options.token_file))
     host, port = str(server.server_address[0]), int(server.server_address[1])
     # Tests read this line from stdout to learn the port when started with --port 0.
     sys.stdout.write(f"local warehouse listening on http://{host}:{port}/sql/1.0/warehouses/local\n")

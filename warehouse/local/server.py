@@ -11,6 +11,7 @@ through FetchResults instead.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import threading
@@ -275,6 +276,10 @@ class _ThriftHTTPHandler(BaseHTTPRequestHandler):
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
+        if not self._authorized():
+            # As a Databricks workspace answers a missing or wrong token.
+            self._reply(403, b"Invalid access token.", "text/plain")
+            return
         input_transport = TTransport.TMemoryBuffer(body)
         output_transport = TTransport.TMemoryBuffer()
         try:
@@ -302,6 +307,10 @@ class _ThriftHTTPHandler(BaseHTTPRequestHandler):
         else:
             self._reply(404, b"not found", "text/plain")
 
+    def _authorized(self) -> bool:
+        sent = self.headers.get("Authorization", "")
+        return hmac.compare_digest(sent.encode(), f"Bearer {self.server.token}".encode())
+
     def _reply(self, code: int, body: bytes, content_type: str) -> None:
         self.send_response(code)
         self.send_header("Content-Type", content_type)
@@ -324,7 +333,10 @@ class LocalWarehouseServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], handler: Service) -> None:
+    def __init__(self, address: tuple[str, int], handler: Service, token: str) -> None:
+        if not token:
+            raise ValueError("the local warehouse needs an access token")
         super().__init__(address, _ThriftHTTPHandler)
         self.handler = handler
+        self.token = token
         self.processor = TCLIService.Processor(handler)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,10 +17,10 @@ TEST_CATALOG = "wh_tests"
 
 def connect(url: str, **kwargs: Any) -> Any:
     """A connector session on the local warehouse, with no connector-side retries."""
+    kwargs.setdefault("access_token", os.environ["LOCAL_WAREHOUSE_TOKEN"])  # the session's (root conftest)
     return sql.connect(
         server_hostname="127.0.0.1",
         http_path="/sql/1.0/warehouses/local",
-        access_token="local",
         _connection_uri=url,
         enable_telemetry=False,
         _retry_stop_after_attempts_count=1,

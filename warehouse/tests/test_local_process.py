@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from databricks.sql.exc import RequestError
 
+from warehouse.client import WarehouseClient
+from warehouse.exceptions import WarehouseNotConfigured
 from warehouse.local.testing import LocalWarehouseProcess
 
 from .conftest import connect
@@ -174,3 +178,48 @@ def test_counters_name_the_kind_the_warehouse_ran_even_when_it_fails(
         ("SELECT", False),
         ("SELEC", False),
     ]
+
+
+@pytest.mark.parametrize("token", ["local", "not-the-token"])
+def test_a_statement_without_the_warehouse_token_is_refused(
+    local_warehouse: LocalWarehouseProcess, token: str
+) -> None:
+    """As a Databricks workspace does: a wrong token (the constant it once took, or any other)
+    opens no session and runs nothing; the session's own token works."""
+    local_warehouse.reset_stats()
+    with pytest.raises(RequestError):
+        connect(local_warehouse.url, access_token=token).close()
+    with connect(local_warehouse.url) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT 1 AS one")
+        assert cursor.fetchall()[0].one == 1
+    assert local_warehouse.stats()["total"] == 1, local_warehouse.stats()  # the SELECT alone
+
+
+def test_the_service_client_sends_the_token_it_is_configured_with(
+    local_warehouse: LocalWarehouseProcess, tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without LOCAL_WAREHOUSE_TOKEN the client reads LOCAL_WAREHOUSE_TOKEN_FILE (as make run
+    sets it up); a file with another token is refused with a permanent error, and no token at
+    all is a configuration error naming both settings."""
+    token = os.environ["LOCAL_WAREHOUSE_TOKEN"]
+    monkeypatch.delenv("LOCAL_WAREHOUSE_TOKEN")
+    settings.LOCAL_WAREHOUSE_URL = local_warehouse.url
+    settings.WAREHOUSE_CONNECTOR_RETRIES = 1
+    settings.LOCAL_WAREHOUSE_TOKEN_FILE = tmp_path / "token"
+    settings.LOCAL_WAREHOUSE_TOKEN_FILE.write_text(token + "\n")
+    client = WarehouseClient()
+    try:
+        assert client.execute("SELECT 2 AS two").rows == [(2,)]
+    finally:
+        client.reset()
+    settings.LOCAL_WAREHOUSE_TOKEN_FILE.write_text("another-token\n")
+    client = WarehouseClient()
+    try:
+        with pytest.raises(WarehouseNotConfigured, match="refused the service's credentials") as refused:
+            client.execute("SELECT 3")
+        assert refused.value.error_class == "CREDENTIALS_REFUSED" and not refused.value.transient
+    finally:
+        client.reset()
+    settings.LOCAL_WAREHOUSE_TOKEN_FILE.unlink()
+    with pytest.raises(WarehouseNotConfigured, match=r"LOCAL_WAREHOUSE_TOKEN.*LOCAL_WAREHOUSE_TOKEN_FILE"):
+        WarehouseClient().execute("SELECT 4")

@@ -17,7 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         build_parser(parser)
         parser.set_defaults(
-            data_dir=settings.BASE_DIR / "var" / "warehouse", port=settings.LOCAL_WAREHOUSE_PORT
+            data_dir=settings.BASE_DIR / "var" / "warehouse",
+            port=settings.LOCAL_WAREHOUSE_PORT,
+            token_file=settings.LOCAL_WAREHOUSE_TOKEN_FILE,
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
