@@ -178,7 +178,11 @@ class Engine:
                 cursor.register(name, metadata.information_schema(self.db, catalog, view))
             return self._run_sql(cursor, session, plan, values)
         except duckdb.Error as error:
-            raise translate_duckdb_error(error, plan) from error
+            translated = translate_duckdb_error(error, plan)
+            if translated.error_class == "INTERNAL_ERROR":
+                # What DuckDB was given, to tell a translation bug from an engine one.
+                logger.warning("DuckDB failed %s: %s (parameters %s)", plan.sql[:2000], error, sorted(values))
+            raise translated from error
         finally:
             cursor.close()
 
