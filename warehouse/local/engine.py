@@ -187,9 +187,16 @@ class Engine:
             cursor.close()
 
     def _register(self, reader: JsonReader) -> None:
-        """Make the DuckDB function of a ``from_json`` schema and mode exist (once per instance)."""
+        """Make the DuckDB function of a ``from_json`` schema and mode exist (once per instance).
+
+        Under the write lock: a new function changes DuckDB's catalog, and a write prepared
+        before and executed after such a change is re-bound by DuckDB, which we do not
+        want to depend on (a CI run once met a MERGE whose ``$p0`` was bound as a column).
+        """
         name = reader.function_name
-        with self._readers_lock:
+        if name in self._readers:
+            return
+        with self.write_lock, self._readers_lock:
             if name in self._readers:
                 return
             self.database.create_function(
