@@ -9,14 +9,13 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from pytest_django import Settings
 
-from common.testing import CeleryProcess
+from common.testing import CeleryProcess, database_url
 from warehouse.client import WarehouseClient
 from warehouse.local.testing import LocalWarehouseProcess
 
@@ -42,7 +41,7 @@ def _isolate_session() -> int:
         os.environ["CACHE_DIR"] = cache_dir
         settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": cache_dir}}
     os.environ["CELERY_BROKER_DIR"] = str(broker_dir)
-    os.environ["LOCAL_WAREHOUSE_TOKEN"] = secrets.token_urlsafe(16)  # the warehouse's and clients
+    os.environ["LOCAL_WAREHOUSE_TOKEN"] = secrets.token_urlsafe(16)  # the warehouse's and its clients'
     os.environ["LOCAL_WAREHOUSE_URL"] = f"http://127.0.0.1:{port}/sql/1.0/warehouses/local"
     settings.LOCAL_WAREHOUSE_URL = os.environ["LOCAL_WAREHOUSE_URL"]
     if settings.CELERY_BROKER_TRANSPORT_OPTIONS:
@@ -123,13 +122,6 @@ def warehouse_client(local_warehouse: LocalWarehouseProcess, settings: Settings)
     client.reset()
 
 
-def _database_url(database: dict[str, Any]) -> str:
-    if database["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{database['NAME']}"
-    credentials = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-
-
 @pytest.fixture(scope="session")
 def celery_worker(
     django_db_setup: None, local_warehouse: LocalWarehouseProcess, tmp_path_factory: pytest.TempPathFactory
@@ -137,7 +129,7 @@ def celery_worker(
     """A real Celery worker (8 threads, both queues) on the test database, broker and warehouse."""
     from django.db import connection
 
-    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "PYTHONPATH": str(ROOT)}
     args = [
         "worker",
         "-l",

@@ -51,6 +51,22 @@ def test_start_up_creates_the_filesystem_broker_folders(settings: Settings, tmp_
     assert sorted(path.name for path in tmp_path.iterdir()) == ["control", "processed", "queue"]
 
 
+def _setup_without_debug(secret_key: str | None) -> subprocess.CompletedProcess[str]:
+    """``django.setup()`` in a fresh process with DEBUG off and ``secret_key`` (None: unset)."""
+    env = {"DJANGO_DEBUG": "false", "DJANGO_SETTINGS_MODULE": "project.settings", "PATH": "/usr/bin:/bin"}
+    if secret_key is not None:
+        env["DJANGO_SECRET_KEY"] = secret_key
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=Path(django_settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
 @pytest.mark.parametrize(
     "secret_key",
     [
@@ -66,34 +82,12 @@ def test_settings_refuse_to_load_without_a_strong_secret_key_when_debug_is_off(
 ) -> None:
     """Outside DEBUG there is no default SECRET_KEY and a weak one is refused: start-up stops
     and names the variable."""
-    env = {"DJANGO_DEBUG": "false", "DJANGO_SETTINGS_MODULE": "project.settings", "PATH": "/usr/bin:/bin"}
-    if secret_key is not None:
-        env["DJANGO_SECRET_KEY"] = secret_key
-
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=Path(django_settings.BASE_DIR),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = _setup_without_debug(secret_key)
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
 def test_settings_load_with_a_strong_secret_key_when_debug_is_off() -> None:
-    env = {"DJANGO_DEBUG": "false", "DJANGO_SETTINGS_MODULE": "project.settings", "PATH": "/usr/bin:/bin"}
-    env["DJANGO_SECRET_KEY"] = "k" + "0123456789abcdef" * 4
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=Path(django_settings.BASE_DIR),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = _setup_without_debug("k" + "0123456789abcdef" * 4)
     assert result.returncode == 0, result.stderr

@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from access.testing import ApiCaller
+from common.testing import database_url
 from records.models import Job
 from records.testing import unpublished_write, wait_for_job, wait_until
 from warehouse.client import WarehouseClient, get_client
@@ -63,14 +64,6 @@ def lease_ran_out(pk: int) -> bool:
     return expires is not None and expires < timezone.now()
 
 
-def database_url() -> str:
-    database: dict[str, Any] = connection.settings_dict
-    if database["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{database['NAME']}"
-    credentials = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-
-
 def test_a_job_whose_worker_was_killed_is_taken_over_and_lands_every_row_once(
     slow_warehouse: LocalWarehouseProcess, settings: Any
 ) -> None:
@@ -82,7 +75,7 @@ def test_a_job_whose_worker_was_killed_is_taken_over_and_lands_every_row_once(
     client.execute("CREATE TABLE faults.s.t (id BIGINT, note STRING, record_uuid STRING)")
     table = TableName("faults", "s", "t")
     job = unpublished_write(table, [{"id": i, "note": f"row {i}"} for i in range(300)])
-    first = worker(job.pk, slow_warehouse, database_url())
+    first = worker(job.pk, slow_warehouse, database_url(connection.settings_dict))
     wait_until(
         lambda: Job.objects.get(pk=job.pk).progress.get("batches_done", 0) >= 2, 60, what="two batches"
     )
@@ -97,7 +90,7 @@ def test_a_job_whose_worker_was_killed_is_taken_over_and_lands_every_row_once(
     # The statement in flight when the worker died still landed: more rows than its progress says.
     job.refresh_from_db()
     assert client.execute("SELECT COUNT(*) FROM faults.s.t").rows[0][0] > job.progress["rows_inserted"]
-    second = worker(job.pk, slow_warehouse, database_url())
+    second = worker(job.pk, slow_warehouse, database_url(connection.settings_dict))
     assert second.wait(timeout=120) == 0
     job.refresh_from_db()
     assert (job.status, job.attempts) == (Job.Status.SUCCEEDED, 2), job.error
