@@ -29,9 +29,12 @@ migrate: install
 
 # honcho gives every process its own PORT (base + 100 per Procfile line), so the web
 # server's port travels as WEB_PORT instead.
-# A demo API client for trying the API; its key is kept in var/demo_api_key (git-ignored).
+# A demo API client for trying the API; its key is kept in var/demo_api_key (git-ignored). It
+# holds ALL_PRIVILEGES on the demo schema only (README, "Security model", says how to grant more).
+DEMO_SCHEMA ?= oil_gas_catalog.production_schema
 demo-key: migrate
-	$(BIN)/python manage.py createapiclient demo --if-missing --save-key var/demo_api_key
+	$(BIN)/python manage.py createapiclient demo --if-missing --save-key var/demo_api_key \
+		--grant ALL_PRIVILEGES $(DEMO_SCHEMA)
 
 # The local warehouse's access token (var/local-warehouse-token, unless LOCAL_WAREHOUSE_TOKEN
 # is set): made before any process starts, so the web and the worker find it at once.

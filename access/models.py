@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar, cast
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
+
+from .securables import InvalidGrant, check_grantable, parse_securable, securable_type
 
 
 class ApiClient(models.Model):
@@ -56,3 +59,47 @@ class ClientKey(AbstractAPIKey):
         db_table = "access_client_key"
         verbose_name = "API key"
         verbose_name_plural = "API keys"
+
+
+class Privilege(models.TextChoices):
+    """Unity Catalog's privileges, as far as this service acts on them."""
+
+    SELECT = "SELECT", "SELECT (read)"
+    MODIFY = "MODIFY", "MODIFY (write, update, delete)"
+    CREATE_TABLE = "CREATE_TABLE", "CREATE_TABLE (auto_create a new table)"
+    ALL_PRIVILEGES = "ALL_PRIVILEGES", "ALL_PRIVILEGES"
+
+
+class Grant(models.Model):
+    """One privilege of a client on a securable: a catalog ``c``, a schema ``c.s`` or a table
+    ``c.s.t`` (lower case: Unity Catalog names are case-insensitive). A grant covers everything
+    below its securable, as in Unity Catalog."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="grants")
+    privilege = models.CharField(max_length=20, choices=Privilege.choices)
+    securable = models.CharField(
+        max_length=767, help_text="catalog, catalog.schema or catalog.schema.table (lower case)"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "access_grant"
+        ordering = ("securable", "privilege")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "privilege", "securable"], name="access_grant_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.privilege} ON {self.securable_type} {self.securable}"
+
+    @property
+    def securable_type(self) -> str:
+        return securable_type(self.securable)
+
+    def clean(self) -> None:
+        # The admin's forms: the same rules as `manage.py grant`.
+        try:
+            self.securable = parse_securable(self.securable)
+            check_grantable(self.privilege, self.securable)
+        except InvalidGrant as error:
+            raise ValidationError({"securable": str(error)}) from None

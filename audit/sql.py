@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
+
 from warehouse.sql import (
     Statement,
     TableName,
@@ -20,8 +22,6 @@ from warehouse.sql import (
     quote_identifier,
     to_json,
 )
-
-TABLE = "api_log"
 
 # The seed's 15 columns and their warehouse types, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -46,7 +46,8 @@ _JSON_TYPES = {"TIMESTAMP": "STRING"}
 
 
 def log_table(catalog: str, schema: str) -> TableName:
-    return TableName(catalog, schema, TABLE)
+    # The name is a setting (DATABRICKS_LOG_TABLE) because access control protects this table.
+    return TableName(catalog, schema, settings.DATABRICKS_LOG_TABLE)
 
 
 def create_table(catalog: str, schema: str) -> Statement:

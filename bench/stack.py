@@ -92,7 +92,10 @@ class Stack:
     def start(self) -> None:
         self._manage("migrate", "--noinput")
         key_file = self.work / "key"
-        self._manage("createapiclient", "bench", "--save-key", str(key_file))
+        # A tree with grants gives the bench client its catalog; an older one has none to give.
+        has_grants = (self.tree / "access" / "grants.py").exists()
+        grants = ("--grant", "ALL_PRIVILEGES", "bench") if has_grants else ()
+        self._manage("createapiclient", "bench", "--save-key", str(key_file), *grants)
         self.key = key_file.read_text().strip()
         warehouse = (
             f"{sys.executable} -m warehouse.local --port {self.warehouse_port} --data-dir {self.work / 'wh'}"

@@ -24,7 +24,8 @@ from the repository, in a shell (stop every process afterwards):
     export DJANGO_DEBUG=true DATABASE_URL=sqlite:////tmp/wl/db.sqlite3 CELERY_BROKER_DIR=/tmp/wl/broker
     export CACHE_DIR=/tmp/wl/cache DATABRICKS_LOGGING_ENABLED=false
     .venv/bin/python manage.py migrate
-    .venv/bin/python manage.py createapiclient bench --save-key /tmp/wl/key
+    .venv/bin/python manage.py createapiclient bench --save-key /tmp/wl/key \\
+        --grant ALL_PRIVILEGES oil_gas_catalog
     .venv/bin/python manage.py runwarehouse --port 8601 --data-dir /tmp/wl/fast \\
         --ensure-schema oil_gas_catalog.production_schema &
     .venv/bin/python manage.py runwarehouse --port 8602 --data-dir /tmp/wl/slow --latency-ms 2000 \\

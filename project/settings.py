@@ -381,6 +381,7 @@ DATABRICKS_SCHEMA: str = env("DATABRICKS_SCHEMA", default="production_schema")
 DATABRICKS_LOGGING_ENABLED: bool = env.bool("DATABRICKS_LOGGING_ENABLED", default=True)
 DATABRICKS_LOG_CATALOG: str = env("DATABRICKS_LOG_CATALOG", default=DATABRICKS_CATALOG)
 DATABRICKS_LOG_SCHEMA: str = env("DATABRICKS_LOG_SCHEMA", default=DATABRICKS_SCHEMA)
+DATABRICKS_LOG_TABLE: str = env("DATABRICKS_LOG_TABLE", default="api_log")
 
 # AUDIT (api_log: every API error and failed job, shipped to the warehouse)
 # ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from access.grants import grant_add
 from access.models import ApiClient
 from warehouse.client import WarehouseClient, get_client
 from warehouse.sql import TableName
@@ -94,6 +95,14 @@ _OPERATIONS = {
 }
 
 
+def client_allowed_to_modify(name: str, table: TableName) -> ApiClient:
+    """The API client named ``name`` (created if need be), holding ALL_PRIVILEGES on the catalog
+    of ``table``: what a job's client needs to run it."""
+    client = ApiClient.objects.get_or_create(name=name)[0]
+    grant_add(client, ["ALL_PRIVILEGES"], table.catalog.lower())
+    return client
+
+
 def unpublished_job(table: TableName, payload: Payload, *, principal: str = "alice", **fields: Any) -> Job:
     """A queued job stored without publishing it, as if the broker had been down; submitted by
     the API client named ``principal`` (created if need be). ``fields`` set other Job fields."""
@@ -103,7 +112,7 @@ def unpublished_job(table: TableName, payload: Payload, *, principal: str = "ali
         schema=table.schema,
         table=table.table,
         payload=payload.to_json(),
-        client=ApiClient.objects.get_or_create(name=principal)[0],
+        client=client_allowed_to_modify(principal, table),
         principal=principal,
         **fields,
     )

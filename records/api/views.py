@@ -15,9 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.authentication import ApiKeyAuthentication
+from access.grants import privilege_require
 from access.models import ApiClient
 from common.pagination import CheckedLimitOffsetPagination
 from common.parsers import NestingLimitedJSONParser
+from warehouse.sql import TableName
 
 from ..jobs.selectors import jobs_of
 from ..jobs.submit import records_submit
@@ -140,7 +142,9 @@ class RecordsReadView(ApiKeyView):
         """Read rows synchronously: ``{"data", "count", "total"}``."""
         serializer = ReadQuerySerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
-        return Response(records_read(**serializer.validated_data))
+        query = serializer.validated_data
+        privilege_require(self.client, "SELECT", TableName(query["catalog"], query["schema"], query["table"]))
+        return Response(records_read(**query))
 
 
 class JobListView(ApiKeyView, generics.ListAPIView):

@@ -29,6 +29,7 @@ from ..validation.rows import SchemaValidationError
 from ..validation.table import check_known_columns
 from . import lifecycle
 from .payloads import WritePayload, decode_payload
+from .privileges import job_may_modify
 from .run import existing_record_uuids, run_statement
 
 # Followers are read from the database this many at a time (payloads included).
@@ -72,9 +73,10 @@ def job_group(head: Job) -> Group | None:
     if columns is None or not any(c.name.lower() == "record_uuid" for c in columns):
         return None
     members: list[Member] = []
+    may_modify: dict[int, bool] = {}
     size = rows = 0
     for job in itertools.chain([head], _followers(follower_pks)):
-        member = _member(job, columns)
+        member = _member(job, columns, may_modify)
         if member is None:
             break
         size, rows = size + member.encoded_bytes, rows + len(member.encoded)
@@ -104,11 +106,17 @@ def _followers(pks: list[int]) -> Iterator[Job]:
             yield loaded[pk]
 
 
-def _member(job: Job, columns: tuple[Column, ...]) -> Member | None:
+def _member(job: Job, columns: tuple[Column, ...], may_modify: dict[int, bool]) -> Member | None:
     """``job`` as a group member; ``None`` if it must run alone (it creates its table, or its
     rows name a column the table lacks: running alone, it fails with the reason)."""
     payload = decode_payload(job.operation, job.payload)
     if not isinstance(payload, WritePayload) or payload.auto_create:
+        return None
+    # Grants are read once per client of the group; a job whose client may not write runs
+    # alone, and fails with the reason.
+    if job.client_id not in may_modify:
+        may_modify[job.client_id] = job_may_modify(job, TableName(job.catalog, job.schema, job.table))
+    if not may_modify[job.client_id]:
         return None
     try:
         check_known_columns(TableName(job.catalog, job.schema, job.table), payload.rows, columns)

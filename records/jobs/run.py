@@ -31,6 +31,7 @@ from ..validation.rows import SchemaValidationError
 from ..validation.table import check_known_columns
 from .errors import JobFailed
 from .payloads import DeletePayload, KeyedPayload, Payload, UpdatePayload, WritePayload, decode_payload
+from .privileges import job_require_privileges
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ def job_execute(job: Job, report: ProgressReport) -> dict[str, Any]:
     """
     table = TableName(job.catalog, job.schema, job.table)
     payload = decode_payload(job.operation, job.payload)
+    job_require_privileges(job, table, payload)
     try:
         try:
             return _run(job, table, payload, report, fresh=False)

@@ -1,4 +1,5 @@
-"""``python manage.py createapiclient <name>``: a new API client; its key is printed once."""
+"""``python manage.py createapiclient NAME [--grant PRIVILEGES SECURABLE]...``: a new API
+client with its grants; its key is printed once."""
 
 from __future__ import annotations
 
@@ -7,20 +8,39 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from warehouse.sql import IDENTIFIER
 
+from ...grants import grant_add
 from ...models import ApiClient
+from ...securables import InvalidGrant
 from ...services import ClientExists, client_create, client_key_create
+from ._grants import parsed_grant
 
 
 class Command(BaseCommand):
-    help = "Create an API client and print its key (shown only this once)."
+    help = (
+        "Create an API client and print its key (shown only this once). A new client holds no "
+        "privileges: give them with --grant (repeatable) or `manage.py grant`."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("name", help="client name; written to inserted_by/updated_by/deleted_by")
         parser.add_argument(
-            "--if-missing", action="store_true", help="do nothing (and print nothing) if the client exists"
+            "--grant",
+            nargs=2,
+            action="append",
+            default=[],
+            metavar=("PRIVILEGES", "SECURABLE"),
+            help="grant PRIVILEGES (comma list: SELECT, MODIFY, CREATE_TABLE, ALL_PRIVILEGES) on SECURABLE "
+            "(c, c.s or c.s.t); repeatable",
+        )
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="if the client exists, make no key and print nothing (its missing --grant privileges are "
+            "still given)",
         )
         parser.add_argument(
             "--new-key", action="store_true", help="give an existing client another key (keeps the others)"
@@ -34,6 +54,7 @@ class Command(BaseCommand):
         self,
         *args: Any,
         name: str,
+        grant: list[list[str]],
         if_missing: bool,
         new_key: bool,
         quiet: bool,
@@ -42,19 +63,25 @@ class Command(BaseCommand):
     ) -> None:
         if not IDENTIFIER.match(name.replace("-", "_").replace(".", "_").replace("@", "_")):
             raise CommandError(f"invalid client name {name!r}: letters, digits, _ - . @ only")
+        grants = [parsed_grant(privileges, securable) for privileges, securable in grant]
         existing = ApiClient.objects.filter(name=name).first()
-        done = "created"
-        if existing is not None and new_key:
-            key, done = client_key_create(client=existing), "given a new key"
-        else:
-            try:
-                _, key = client_create(name=name)
-            except ClientExists:
-                if if_missing:
+        try:
+            if existing is not None and (new_key or if_missing):
+                with transaction.atomic():
+                    for privileges, securable in grants:
+                        grant_add(existing, privileges, securable)
+                if if_missing and not new_key:
                     return
-                raise CommandError(
-                    f"an API client named {name!r} already exists (--new-key gives it another key)"
-                ) from None
+                key, done = client_key_create(client=existing), "given a new key"
+            else:
+                _, key = client_create(name=name, grants=grants)
+                done = "created"
+        except ClientExists:
+            raise CommandError(
+                f"an API client named {name!r} already exists (--new-key gives it another key)"
+            ) from None
+        except InvalidGrant as error:
+            raise CommandError(str(error)) from None
         if save_key:
             path = Path(save_key)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,5 +89,9 @@ class Command(BaseCommand):
             path.chmod(0o600)
         if quiet:
             self.stdout.write(key)
-        else:
-            self.stdout.write(f"API client {name!r} {done}. The key (shown only now):\n{key}")
+            return
+        self.stdout.write(f"API client {name!r} {done}. The key (shown only now):\n{key}")
+        for privileges, securable in grants:
+            self.stdout.write(f"Granted {', '.join(privileges)} on {securable}.")
+        if existing is None and not grants:
+            self.stdout.write(f"It holds no privileges: python manage.py grant {name} PRIVILEGES SECURABLE")

@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from access.models import ApiClient
 from audit.models import ApiLog
 from records.jobs import lifecycle
 from records.jobs.errors import JobFailed, JobLost
 from records.jobs.tasks import job_run_task
 from records.models import Job
-from records.testing import unpublished_write, wait_for_job
+from records.testing import client_allowed_to_modify, unpublished_write, wait_for_job
 from warehouse.client import get_client
 from warehouse.sql import TableName
 
@@ -123,7 +122,7 @@ def test_an_unexpected_error_fails_the_job_with_its_traceback(table: TableName) 
         schema=table.schema,
         table=table.table,
         payload={"filters": []},
-        client=ApiClient.objects.get_or_create(name="alice")[0],
+        client=client_allowed_to_modify("alice", table),
         principal="alice",
     )
     job_run_task.apply(args=(job.pk,))
