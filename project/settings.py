@@ -293,6 +293,14 @@ RECORDS_GROUP_MAX_ROWS: int = env.int("RECORDS_GROUP_MAX_ROWS", default=20_000)
 # Request limits: rows per write and bytes per body (413 beyond), seconds a client may wait.
 RECORDS_MAX_ROWS_PER_REQUEST: int = env.int("RECORDS_MAX_ROWS_PER_REQUEST", default=100_000)
 RECORDS_MAX_BODY_BYTES: int = env.int("RECORDS_MAX_BODY_BYTES", default=64 * 1024 * 1024)
+# Values one `in`/`not in` filter may list (413 beyond): a filter's list travels as ONE
+# statement parameter and cannot be cut (key_values can, up to RECORDS_MAX_ROWS_PER_REQUEST).
+RECORDS_MAX_IN_VALUES: int = env.int("RECORDS_MAX_IN_VALUES", default=10_000)
+# Bytes of rows (as JSON) one read answers: a page whose rows would take more stops early and
+# says so ("truncated", "next_offset"); a single row larger than this is a 413.
+RECORDS_MAX_READ_BYTES: int = env.int("RECORDS_MAX_READ_BYTES", default=10 * 1024 * 1024)
+if RECORDS_MAX_IN_VALUES < 1 or RECORDS_MAX_READ_BYTES < 1024:
+    raise ImproperlyConfigured("RECORDS_MAX_IN_VALUES must be 1 or more, RECORDS_MAX_READ_BYTES 1024 or more")
 RECORDS_MAX_WAIT_SECONDS: int = 30
 # Requests that may wait (``?wait``) at once in one web process; the others answer their 202 at
 # once. Keep it below the process's threads (GUNICORN_THREADS, 16), so that waiting requests

@@ -15,7 +15,8 @@ import functools
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPException
 from typing import Any
@@ -70,6 +71,31 @@ class StatementResult:
             return {}
         first = dict(zip(self.columns, self.rows[0], strict=True))
         return {k: int(v) for k, v in first.items() if k.startswith("num_") and v is not None}
+
+
+class RowStream:
+    """The rows of a query run by ``WarehouseClient.stream``, fetched a few at a time."""
+
+    def __init__(self, cursor: Any, client: WarehouseClient) -> None:
+        self._cursor = cursor
+        self._client = client
+        self.columns: list[str] = [column[0] for column in cursor.description or []]
+
+    def fetch(self, count: int) -> list[tuple[Any, ...]]:
+        """At most ``count`` more rows (tuples, in column order); none once all were fetched."""
+        if not self.columns:
+            return []
+        try:
+            return [tuple(row) for row in self._cursor.fetchmany(count)]
+        except Exception as error:
+            raise self._client.translated(error) from error
+
+
+def _close_quietly(cursor: Any) -> None:
+    try:
+        cursor.close()
+    except Exception:  # closing on a broken connection may fail too; the cursor is gone either way
+        logger.debug("closing a warehouse cursor failed", exc_info=True)
 
 
 @dataclass
@@ -157,8 +183,7 @@ class WarehouseClient:
         A session the warehouse no longer knows (it restarted, or closed an idle session) is
         refused before anything runs: the statement is sent once more on a new session.
         """
-        slot: _ConnectionSlot | None = getattr(self._local, "slot", None)
-        reused = slot is not None and slot.connection is not None and slot.pid == os.getpid()
+        reused = self._reusing_connection()
         try:
             return self._execute(statement, parameters)
         except TransientWarehouseError as error:
@@ -166,6 +191,39 @@ class WarehouseClient:
                 raise
             logger.info("warehouse session expired; running the statement on a new one")
             return self._execute(statement, parameters)
+
+    @contextmanager
+    def stream(
+        self,
+        statement: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        fetch_rows: int,
+        fetch_bytes: int,
+    ) -> Iterator[RowStream]:
+        """Run a query whose rows the caller fetches as it goes (``RowStream.fetch``), so that a
+        caller who stops early never holds them all; the rest are dropped on exit.
+
+        Each round trip brings at most ``fetch_rows`` rows and about ``fetch_bytes`` bytes of
+        Arrow data (the Thrift protocol's maxRows and maxBytes; one row at least); the first
+        comes back with the statement. A session gone is retried as by ``execute``.
+        """
+        reused = self._reusing_connection()
+        try:
+            cursor = self._open_cursor(statement, parameters, fetch_rows, fetch_bytes)
+        except TransientWarehouseError as error:
+            if not (reused and error.error_class == SESSION_GONE):
+                raise
+            logger.info("warehouse session expired; running the statement on a new one")
+            cursor = self._open_cursor(statement, parameters, fetch_rows, fetch_bytes)
+        try:
+            yield RowStream(cursor, self)
+        finally:
+            _close_quietly(cursor)
+
+    def _reusing_connection(self) -> bool:
+        slot: _ConnectionSlot | None = getattr(self._local, "slot", None)
+        return slot is not None and slot.connection is not None and slot.pid == os.getpid()
 
     def _execute(self, statement: str, parameters: Mapping[str, Any] | None) -> StatementResult:
         connection = self._connection()
@@ -176,10 +234,27 @@ class WarehouseClient:
                 rows = [tuple(row) for row in cursor.fetchall()] if columns else []
                 return StatementResult(columns=columns, rows=rows, rowcount=cursor.rowcount)
         except Exception as error:
-            translated = translate_error(error)
-            if translated.transient:
-                self.reset()
-            raise translated from error
+            raise self.translated(error) from error
+
+    def _open_cursor(
+        self, statement: str, parameters: Mapping[str, Any] | None, fetch_rows: int, fetch_bytes: int
+    ) -> Any:
+        cursor = None
+        try:
+            cursor = self._connection().cursor(arraysize=fetch_rows, buffer_size_bytes=fetch_bytes)
+            cursor.execute(statement, dict(parameters or {}))
+        except Exception as error:
+            if cursor is not None:
+                _close_quietly(cursor)
+            raise self.translated(error) from error
+        return cursor
+
+    def translated(self, error: Exception) -> WarehouseError:
+        """``translate_error``; a transient error also drops this thread's connection."""
+        translated = translate_error(error)
+        if translated.transient:
+            self.reset()
+        return translated
 
     def ping(self) -> None:
         """Run ``SELECT 1``; raises a ``WarehouseError`` when the warehouse does not answer."""

@@ -5,6 +5,11 @@ Field names are the seed's. Failures take three shapes: a bad identifier is the 
 ``Schema validation failed: ...`` with ``details.expected_schema`` (both ``ApiError``); a bad
 shape, range or combination is DRF's ``Validation error`` with ``details.errors``. Too many
 rows is a 413. Rows are never checked field by field here: the compiled validator does it.
+
+Every list is measured before any of its items is looked at, so an oversized one costs its
+parsing and nothing more: rows, keys and bulk updates (``RECORDS_MAX_ROWS_PER_REQUEST``, 413),
+the values of one ``in`` filter (``RECORDS_MAX_IN_VALUES``, 413), filters and updated columns
+(``MAX_FILTERS_AND_UPDATES``, 400), schema_definition columns (``MAX_SCHEMA_COLUMNS``, 400).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from common.errors import ApiError
 from common.parsers import load_json
 
 from ..tables import FILTER_OPS, LIST_OPS, NULL_OPS, Column
+from ..validation.filters import MAX_FILTERS_AND_UPDATES, check_parameter_budget
 from ..validation.identifiers import validate_identifier
 from ..validation.rows import check_rows_shape, check_update_names, compile_row_validator
 from ..validation.schema import parse_schema_definition
@@ -29,6 +35,9 @@ DEFAULT_MAX_ROWS_PER_REQUEST = 100_000
 # LIMIT/OFFSET take a 32-bit INT on Databricks (INVALID_LIMIT_LIKE_EXPRESSION beyond), and the
 # connector sends a larger Python int as a BIGINT parameter.
 MAX_READ_OFFSET = 2**31 - 1
+# Columns of one schema_definition: its rows' checker is generated per column (a definition of
+# 50,000 columns took 17 s to check).
+MAX_SCHEMA_COLUMNS = 1000
 
 
 def check_row_count(count: int, what: str) -> None:
@@ -40,6 +49,24 @@ def check_row_count(count: int, what: str) -> None:
             details={"count": count, "max_rows": limit},
             status_code=413,
         )
+
+
+def check_filter_sizes(filters: Any) -> None:
+    """Before any filter is looked at: at most ``MAX_FILTERS_AND_UPDATES`` filters (400), and no
+    list value longer than ``RECORDS_MAX_IN_VALUES`` (413, naming the filter)."""
+    if not isinstance(filters, list):
+        return
+    check_parameter_budget(filters)
+    limit = int(settings.RECORDS_MAX_IN_VALUES)
+    for index, item in enumerate(filters):
+        value = item.get("value") if isinstance(item, dict) else None
+        if isinstance(value, list) and len(value) > limit:
+            raise ApiError(
+                f"Too many values: filter {index} lists {len(value)}; at most {limit} are accepted in "
+                "one filter (RECORDS_MAX_IN_VALUES)",
+                details={"filter": index, "count": len(value), "max_values": limit},
+                status_code=413,
+            )
 
 
 def _json_kind(value: Any) -> str:
@@ -94,16 +121,48 @@ class RowsField(serializers.Field[list[Any], Any, Any, Any]):
         return value
 
 
+class RowCountedListSerializer(serializers.ListSerializer[Any]):
+    """A list of items (``bulk_updates``) counted against ``RECORDS_MAX_ROWS_PER_REQUEST`` before
+    any item is checked."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, list):
+            check_row_count(len(data), self.field_name or "list")
+        return super().to_internal_value(data)
+
+
+class KeyListField(serializers.ListField):
+    """``key_values``: counted against ``RECORDS_MAX_ROWS_PER_REQUEST`` before any key is checked."""
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, list):
+            check_row_count(len(data), self.field_name or "key_values")
+        return super().to_internal_value(data)
+
+
 class UpdatesField(serializers.DictField):
     """``updates``: a non-empty object keyed by column names, none of them an audit column.
-    Its values are checked against the table's columns by the service."""
+    Its values are checked against the table's columns by the service. With ``max_columns``
+    (the request's own ``updates``, each one a statement parameter), more columns than that
+    is refused before any name is checked."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, max_columns: int | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("allow_empty", False)
+        self.max_columns = max_columns
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if self.max_columns is not None and isinstance(data, dict) and len(data) > self.max_columns:
+            check_parameter_budget([], data)
         return dict(check_update_names(super().to_internal_value(data)))
+
+
+class FilterListSerializer(serializers.ListSerializer[Any]):
+    """Filters, measured (``check_filter_sizes``) before any of them is checked."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        check_filter_sizes(data)
+        return super().to_internal_value(data)
 
 
 class FilterSerializer(serializers.Serializer[dict[str, Any]]):
@@ -166,8 +225,12 @@ class WriteSerializer(serializers.Serializer[dict[str, Any]]):
     # DRF moves declared fields off the class, so this does not hide Serializer.data.
     data = RowsField()  # type: ignore[assignment]
     auto_create = serializers.BooleanField(default=False)
-    schema_definition = ColumnDefinitionSerializer(
-        many=True, required=False, allow_null=True, allow_empty=False
+    schema_definition: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=ColumnDefinitionSerializer(),
+        required=False,
+        allow_null=True,
+        allow_empty=False,
+        max_length=MAX_SCHEMA_COLUMNS,
     )
 
     def validate_schema_definition(self, value: list[dict[str, Any]] | None) -> tuple[Column, ...] | None:
@@ -201,10 +264,14 @@ class _KeyedSerializer(serializers.Serializer[dict[str, Any]]):
     table = IdentifierField()
     key_column = IdentifierField(required=False, allow_null=True)
     key_value = ScalarField(required=False, allow_null=True)
-    key_values = serializers.ListField(
-        child=ScalarField(), required=False, allow_null=True, allow_empty=False
+    key_values = KeyListField(child=ScalarField(), required=False, allow_null=True, allow_empty=False)
+    filters = FilterListSerializer(
+        child=FilterSerializer(),
+        required=False,
+        allow_null=True,
+        allow_empty=False,
+        max_length=MAX_FILTERS_AND_UPDATES,
     )
-    filters = FilterSerializer(many=True, required=False, allow_null=True, allow_empty=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         chosen = [name for name in self.methods if attrs.get(name) is not None]
@@ -218,8 +285,6 @@ class _KeyedSerializer(serializers.Serializer[dict[str, Any]]):
                 message = f"key_column is required with {method}"
                 raise serializers.ValidationError({"key_column": [message]}, code="required")
             selected["key_column"] = attrs["key_column"]
-        if method in ("key_values", "bulk_updates"):
-            check_row_count(len(attrs[method]), method)
         return selected
 
 
@@ -236,8 +301,10 @@ class UpdateSerializer(_KeyedSerializer):
 
     methods = ("key_value", "key_values", "bulk_updates", "filters")
 
-    bulk_updates = BulkUpdateSerializer(many=True, required=False, allow_null=True, allow_empty=False)
-    updates = UpdatesField(required=False, allow_null=True)
+    bulk_updates = RowCountedListSerializer(
+        child=BulkUpdateSerializer(), required=False, allow_null=True, allow_empty=False
+    )
+    updates = UpdatesField(required=False, allow_null=True, max_columns=MAX_FILTERS_AND_UPDATES)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         selected = super().validate(attrs)
@@ -301,7 +368,9 @@ class ReadQuerySerializer(serializers.Serializer[dict[str, Any]]):
             raise serializers.ValidationError(
                 'filters must be a JSON list of {"column", "op", "value"} objects'
             )
-        filters = FilterSerializer(data=parsed, many=True)
+        filters = FilterListSerializer(
+            child=FilterSerializer(), data=parsed, max_length=MAX_FILTERS_AND_UPDATES
+        )
         if not filters.is_valid():
             raise serializers.ValidationError(filters.errors)
         return [dict(item) for item in filters.validated_data]

@@ -74,13 +74,17 @@ def result_metadata(outcome: Outcome, options: ResultOptions) -> ttypes.TGetResu
 
 
 def fetch(
-    operation: Operation, options: ResultOptions, max_rows: int
+    operation: Operation, options: ResultOptions, max_rows: int, max_bytes: int | None = None
 ) -> tuple[ttypes.TFetchResultsResp, bool]:
-    """The next page of at most ``max_rows`` rows, and whether more rows follow it."""
+    """The next page of at most ``max_rows`` rows, and whether more rows follow it; with
+    ``max_bytes`` (the request's maxBytes), also at most that many bytes of Arrow data, one row
+    at least, as a Databricks warehouse cuts its pages."""
     if operation.outcome is None:
         raise ValueError("a failed operation has no results to fetch")
     table: pa.Table = operation.outcome.table
     chunk = table.slice(operation.offset, max(1, max_rows))
+    if max_bytes and chunk.nbytes > max_bytes:
+        chunk = chunk.slice(0, _rows_within(chunk, max_bytes))
     payload = arrow_payload(
         chunk,
         operation.outcome.duck_types,
@@ -98,3 +102,15 @@ def fetch(
         ),
     )
     return result, more
+
+
+def _rows_within(chunk: pa.Table, max_bytes: int) -> int:
+    """How many of ``chunk``'s first rows take at most ``max_bytes`` (one at least)."""
+    fits, too_many = 1, chunk.num_rows
+    while too_many - fits > 1:
+        middle = (fits + too_many) // 2
+        if chunk.slice(0, middle).nbytes <= max_bytes:
+            fits = middle
+        else:
+            too_many = middle
+    return fits

@@ -177,7 +177,7 @@ class WarehouseHandler:
             )
         max_rows = req.getDirectResults.maxRows or 100_000
         metadata = result_metadata(operation.outcome, options)
-        result_set, more = fetch(operation, options, max_rows)
+        result_set, more = fetch(operation, options, max_rows, req.getDirectResults.maxBytes)
         if more:
             with self.lock:
                 self.operations[handle.operationId.guid] = operation
@@ -221,7 +221,7 @@ class WarehouseHandler:
                 status=_error_status("Invalid OperationHandle", invalid_handle=True)
             )
         options = operation.options
-        result, _ = fetch(operation, options, req.maxRows or 100_000)
+        result, _ = fetch(operation, options, req.maxRows or 100_000, req.maxBytes)
         if req.includeResultSetMetadata:
             result.resultSetMetadata = result_metadata(operation.outcome, options)
         return result
