@@ -41,6 +41,8 @@ def _isolate_session() -> int:
         os.environ["CACHE_DIR"] = cache_dir
         settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": cache_dir}}
     os.environ["CELERY_BROKER_DIR"] = str(broker_dir)
+    # The test client speaks plain HTTP: with DEBUG off, every request would be a 301 to HTTPS.
+    settings.SECURE_SSL_REDIRECT = False
     os.environ["LOCAL_WAREHOUSE_TOKEN"] = secrets.token_urlsafe(16)  # the warehouse's and its clients'
     os.environ["LOCAL_WAREHOUSE_URL"] = f"http://127.0.0.1:{port}/sql/1.0/warehouses/local"
     settings.LOCAL_WAREHOUSE_URL = os.environ["LOCAL_WAREHOUSE_URL"]

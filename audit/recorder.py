@@ -6,31 +6,46 @@ records it (the handler knows the exception and its traceback), and
 ``ApiLogMiddleware`` calls ``apilog_record_response`` for any response >= 400 that never
 passed through it (unknown URLs, Django's 413, errors raised outside DRF). A flag on the
 request makes sure a request is recorded once.
+
+Refusals anyone can repeat at will, with no key (401, 429), are recorded once per caller,
+status and window (``AUDIT_REFUSAL_WINDOW_SECONDS``), and a body no view read is read only as
+far as the log keeps it (``REQUEST_BODY_READ_BYTES``): a refused request costs no more than
+its first few kilobytes, whatever it sends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import re
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from rest_framework.request import Empty, Request
 
 from access.models import ApiClient
+from access.throttles import client_address
 
 from .models import ApiLog
-from .redaction import redact_body, redact_text, redact_value
+from .redaction import redact_body, redact_json_text, redact_text, redact_value
 
 logger = logging.getLogger(__name__)
 
 REQUEST_BODY_LIMIT = 5000
+# The most of a body no view read that is read for the log: the stored characters, and a
+# margin for redaction shortening the text and for multi-byte characters.
+REQUEST_BODY_READ_BYTES = REQUEST_BODY_LIMIT + 1024
+# Statuses anyone can cause again and again without a key: recorded once per window.
+REPEATABLE_STATUSES = frozenset({401, 429})
 STACK_TRACE_LIMIT = 20000
 # A message carries the error's details (up to 100 bad rows): bounded, so that a log row
 # always fits one warehouse statement when it is shipped.
@@ -51,7 +66,14 @@ def apilog_record_exception(
     if getattr(http, RECORDED_FLAG, False):
         return
     setattr(http, RECORDED_FLAG, True)
-    _insert(lambda: _request_fields(request, status_code) | _error_fields(http, exc, body))
+    left_out = _left_out_before(request, status_code)
+    if left_out is None:
+        return
+    _insert(
+        lambda: _with_left_out(
+            _request_fields(request, status_code) | _error_fields(http, exc, body), left_out
+        )
+    )
 
 
 def apilog_record_response(request: HttpRequest, response: HttpResponseBase) -> None:
@@ -59,7 +81,10 @@ def apilog_record_response(request: HttpRequest, response: HttpResponseBase) -> 
     if response.status_code < 400 or getattr(request, RECORDED_FLAG, False):
         return
     setattr(request, RECORDED_FLAG, True)
-    _insert(lambda: _response_fields(request, response))
+    left_out = _left_out_before(request, response.status_code)
+    if left_out is None:
+        return
+    _insert(lambda: _with_left_out(_response_fields(request, response), left_out))
 
 
 def apilog_record_job_failure(
@@ -101,6 +126,38 @@ def apilog_record_job_failure(
             "execution_time_ms": duration,
         }
     )
+
+
+def _left_out_before(request: Request | HttpRequest, status_code: int) -> int | None:
+    """None when this request is not to be recorded: a refusal like one already recorded for
+    the same caller in this window (the count of such is kept); else how many were left out
+    in the previous window (0 for any other status)."""
+    window = settings.AUDIT_REFUSAL_WINDOW_SECONDS
+    if status_code not in REPEATABLE_STATUSES or window <= 0:
+        return 0
+    client_id = _client_id_of(request)
+    caller = f"client{client_id}" if client_id is not None else f"address{client_address(request)}"
+    index = int(time.time() // window)
+    key = f"audit_refusal_{status_code}_{caller}_"
+    try:
+        # The first refusal of the window adds the key; the others count themselves in it.
+        if not cache.add(f"{key}{index}", 0, timeout=2 * window):
+            with contextlib.suppress(ValueError):  # expired in between: one left uncounted
+                cache.incr(f"{key}{index}")
+            return None
+        return int(cache.get(f"{key}{index - 1}") or 0)
+    except Exception:
+        # The cache being down must not cost the log its row.
+        logger.exception("could not look up recorded refusals; recording this one")
+        return 0
+
+
+def _with_left_out(fields: dict[str, Any], left_out: int) -> dict[str, Any]:
+    if left_out:
+        window = settings.AUDIT_REFUSAL_WINDOW_SECONDS
+        note = f" ({left_out} more like it from this caller in the previous {window} s were not recorded)"
+        fields["error_message"] = (str(fields.get("error_message", "")) + note)[:ERROR_MESSAGE_LIMIT]
+    return fields
 
 
 def _insert(build: Callable[[], dict[str, Any]]) -> None:
@@ -162,7 +219,8 @@ def _http_request(request: Request | HttpRequest) -> HttpRequest:
 
 
 def _request_data(request: Request | HttpRequest) -> Any:
-    """The body as parsed by DRF, else the raw body if Django still has it, else None."""
+    """The body as parsed by DRF, else the raw body if Django has it, else the start of a body
+    no one read, else None."""
     if isinstance(request, Request):
         # Never trigger parsing here: it is what may have failed.
         parsed = getattr(request, "_full_data", Empty)
@@ -171,10 +229,41 @@ def _request_data(request: Request | HttpRequest) -> Any:
         request = request._request
     if hasattr(request, "_body"):
         return request._body or None
+    return _unread_body_start(request)
+
+
+# The run of characters a cut may have gone through (part of a key or token): dropped.
+_CUT_TOKEN = re.compile(r"[^\s\"',:;{}\[\]()]+$")
+
+
+def _unread_body_start(request: HttpRequest) -> bytes | str | None:
+    """At most ``REQUEST_BODY_READ_BYTES`` of a body no view read (a refused request), read
+    from the stream: never the whole body, so a refusal costs the same whatever it carries."""
+    if getattr(request, "_read_started", True):
+        return None  # read as a stream (by a parser that failed): nothing left to show
+    if _content_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        return None  # refused for its size (413): not read at all
+    chunks: list[bytes] = []
+    wanted = REQUEST_BODY_READ_BYTES + 1  # one more byte tells a cut body from a whole one
     try:
-        return request.body or None
-    except Exception:  # read already as a stream, or too large (RequestDataTooBig): no body
+        while wanted > 0 and (chunk := request.read(wanted)):
+            chunks.append(chunk)
+            wanted -= len(chunk)
+    except OSError:  # the client went away mid-body
         return None
+    data = b"".join(chunks)
+    if len(data) <= REQUEST_BODY_READ_BYTES:
+        return data or None  # the whole body: parsed and redacted as any other
+    # Cut short, it no longer parses as JSON: its secret-looking fields are found in the text.
+    text = data[:REQUEST_BODY_READ_BYTES].decode("utf-8", errors="replace")
+    return redact_json_text(_CUT_TOKEN.sub("", text))
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 def _principal_of(request: Request | HttpRequest) -> str:

@@ -24,6 +24,8 @@ _CREDENTIAL = re.compile(r"\b(Api-Key|Bearer|Token|Basic)(\s+)[^\s\"',;]+", re.I
 # personal access token, and the password of a URL (``redis://:pw@``, ``postgres://u:pw@``).
 _SERVICE_KEY = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}(?![A-Za-z0-9])")
 _DATABRICKS_TOKEN = re.compile(r"(?<![A-Za-z0-9])dapi[0-9a-f]{32}(?:-[0-9]+)?(?![A-Za-z0-9])")
+# A JSON object's member name (and its colon), found in text that does not parse.
+_JSON_NAME = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*')
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@\"']*:)[^\s@/\"']+(@)")
 
 
@@ -58,6 +60,45 @@ def redact_body(body: Any, secrets: Iterable[str] = (), limit: int = 5000) -> st
     if not isinstance(body, str):
         body = json.dumps(redact_value(body), ensure_ascii=False, default=str)
     return redact_text(body, secrets)[:limit]
+
+
+def redact_json_text(text: str) -> str:
+    """JSON text that no longer parses (a body cut short): the value of each secret-looking
+    ``"name":`` replaced, up to the end of that value, or of the text where the cut came first."""
+    parts: list[str] = []
+    position = 0
+    for match in _JSON_NAME.finditer(text):
+        if match.start() < position or not _is_secret_key(match.group(1)):
+            continue
+        parts += [text[position : match.end()], f'"{REDACTED}"']
+        position = _json_value_end(text, match.end())
+    return "".join([*parts, text[position:]])
+
+
+def _json_value_end(text: str, start: int) -> int:
+    """Where the JSON value that starts at ``start`` ends; ``len(text)`` if it is cut short."""
+    depth, in_string, index = 0, False, start
+    while index < len(text):
+        char = text[index]
+        if in_string:
+            if char == "\\":
+                index += 1
+            elif char == '"':
+                in_string = False
+                if depth == 0:
+                    return index + 1
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth <= 0:
+                return index + 1 if depth == 0 else index
+        elif depth == 0 and (char == "," or (char.isspace() and index > start)):
+            return index
+        index += 1
+    return len(text)
 
 
 def _is_secret_key(key: Any) -> bool:

@@ -138,6 +138,8 @@ def measure(rows: int, repeat: int, run_job: bool) -> dict[str, Any]:
         LOCAL_WAREHOUSE_URL=warehouse.url,
         DATABRICKS_LOGGING_ENABLED="false",
         DJANGO_DEBUG="false",
+        DJANGO_SECURE_SSL_REDIRECT="false",  # the test client speaks plain HTTP
+        API_THROTTLE_CLIENT_RATE="",
         LOG_LEVEL="WARNING",
         DJANGO_SECRET_KEY="bench-only-secret-key-not-for-any-deployment-0123456789",  # noqa: S106 (a throwaway tree)
     )

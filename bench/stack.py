@@ -54,6 +54,9 @@ class Stack:
             "PYTHONPATH": str(tree),
             "DJANGO_SETTINGS_MODULE": "project.settings",
             "DJANGO_DEBUG": "false",
+            # Production settings, but over plain HTTP and without a rate to throttle the benchmark.
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "API_THROTTLE_CLIENT_RATE": "",
             "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-any-deployment-0123456789",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": f"sqlite:///{self.work / 'db.sqlite3'}",

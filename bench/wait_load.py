@@ -22,7 +22,7 @@ warehouse has the table (the worker's creates it). A stack like ``make run`` on 
 from the repository, in a shell (stop every process afterwards):
 
     export DJANGO_DEBUG=true DATABASE_URL=sqlite:////tmp/wl/db.sqlite3 CELERY_BROKER_DIR=/tmp/wl/broker
-    export CACHE_DIR=/tmp/wl/cache DATABRICKS_LOGGING_ENABLED=false
+    export CACHE_DIR=/tmp/wl/cache DATABRICKS_LOGGING_ENABLED=false API_THROTTLE_CLIENT_RATE=
     .venv/bin/python manage.py migrate
     .venv/bin/python manage.py createapiclient bench --save-key /tmp/wl/key \\
         --grant ALL_PRIVILEGES oil_gas_catalog

@@ -5,6 +5,7 @@ Each section is a table of contents entry; `.env.example` and the README documen
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,7 @@ THIRD_PARTY_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
 ]
 LOCAL_APPS = [
     "project",
@@ -123,6 +125,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out admin login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # STATIC (admin, Swagger UI and Redoc assets; served by WhiteNoise, no CDN)
@@ -160,12 +164,48 @@ TEMPLATES = [
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
-if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY: bool = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# The proxies in front that append the caller's address to X-Forwarded-For: with none, the
+# header is ignored (anyone could write it) and the address is REMOTE_ADDR (throttles, the
+# audit log, the admin lockout). https://www.django-rest-framework.org/api-guide/throttling/
+NUM_PROXIES: int = env.int("DJANGO_NUM_PROXIES", default=1 if BEHIND_TLS_PROXY else 0)
+# Production values whenever DEBUG is off (`manage.py check --deploy` has nothing to say):
+# plain HTTP is redirected to HTTPS (turn it off only where the proxy redirects itself), except
+# the healthcheck, which platforms probe over plain HTTP; browsers are told to use HTTPS only
+# (HSTS, sent on HTTPS answers only); cookies travel over HTTPS only.
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
+SECURE_SSL_REDIRECT: bool = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/healthcheck$"]
+SECURE_HSTS_SECONDS: int = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD: bool = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE: bool = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG or BEHIND_TLS_PROXY)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# ADMIN LOGIN LOCKOUT (django-axes)
+# ------------------------------------------------------------------------------
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+# After AXES_FAILURE_LIMIT wrong passwords an admin login is refused (429) for the cool-off,
+# even with the right password; `python manage.py axes_reset` lifts every lockout at once.
+AUTHENTICATION_BACKENDS = [
+    "project.backends.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT: int = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15.0))
+# Counted per address ("ip_address"), per user name ("username") or per pair of them
+# ("username+ip_address"); several, comma-separated, lock out when any one is over the limit.
+AXES_LOCKOUT_PARAMETERS: list[str | list[str]] = [
+    parameter.split("+") if "+" in parameter else parameter
+    for parameter in env.list("AXES_LOCKOUT_PARAMETERS", default=["ip_address"])
+]
+AXES_RESET_ON_SUCCESS = True
+# The address as the API's throttles see it (REMOTE_ADDR unless DJANGO_NUM_PROXIES says otherwise).
+AXES_CLIENT_IP_CALLABLE = "access.throttles.client_address"
 
 # LOGGING (to the console; the worker uses the same configuration)
 # ------------------------------------------------------------------------------
@@ -186,6 +226,8 @@ LOGGING: dict[str, Any] = {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         # The connector logs every HTTP round trip at INFO.
         "databricks": {"level": "WARNING"},
+        # django-axes announces its version at every start; its lockouts still log (axes.handlers).
+        "axes.apps": {"level": "WARNING"},
     },
 }
 
@@ -331,11 +373,28 @@ REST_FRAMEWORK: dict[str, Any] = {
     # Closed by default: an endpoint that names no authentication (access.authentication)
     # and no permission of its own lets nobody in.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Rates: API_THROTTLE_* below (access.throttles reads them per request).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "access.throttles.ClientRateThrottle",
+        "access.throttles.AnonymousRateThrottle",
+    ],
+    "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "common.handlers.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "common.pagination.CheckedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+
+# THROTTLING (access.throttles: DRF's throttles on the shared cache, CACHES above)
+# ------------------------------------------------------------------------------
+# N/period, the period s, m, h or d, optionally a multiple (20/5m); empty: no limit. Over a
+# rate is a 429 with Retry-After. Per API client; per address for the endpoints open without
+# a key (the healthcheck is never throttled: platforms probe it).
+API_THROTTLE_CLIENT_RATE: str = env("API_THROTTLE_CLIENT_RATE", default="1200/min")
+API_THROTTLE_ANONYMOUS_RATE: str = env("API_THROTTLE_ANONYMOUS_RATE", default="120/min")
+# Missing or refused keys per address; over it, every request of that address is a 429 until
+# the oldest failure of the window leaves it, whatever key it sends.
+API_THROTTLE_FAILED_AUTH_RATE: str = env("API_THROTTLE_FAILED_AUTH_RATE", default="20/5m")
 
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS: dict[str, Any] = {
@@ -398,6 +457,9 @@ DATABRICKS_LOG_TABLE: str = env("DATABRICKS_LOG_TABLE", default="api_log")
 AUDIT_SHIP_BATCH_SIZE: int = env.int("AUDIT_SHIP_BATCH_SIZE", default=1000)
 # Shipped rows older than this are deleted from the service database (the warehouse keeps them).
 AUDIT_RETENTION_DAYS: int = env.int("AUDIT_RETENTION_DAYS", default=30)
+# Refusals anyone can repeat at will (401, 429) are recorded once per caller (address, or API
+# client), status and window of this many seconds; the next row recorded counts those left out.
+AUDIT_REFUSAL_WINDOW_SECONDS: int = env.int("AUDIT_REFUSAL_WINDOW_SECONDS", default=60)
 
 # HEALTHCHECK
 # ------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ class HealthcheckView(APIView):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    # Never throttled: a platform's probe answered 429 would take the service for dead.
+    throttle_classes = ()
 
     @extend_schema(
         operation_id="healthcheck",

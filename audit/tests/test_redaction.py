@@ -9,7 +9,7 @@ import pytest
 
 from access.testing import ApiCaller
 from audit.models import ApiLog
-from audit.redaction import REDACTED, redact_body, redact_text
+from audit.redaction import REDACTED, redact_body, redact_json_text, redact_text
 from audit.shipping import apilog_ship
 from warehouse.client import get_client
 
@@ -113,3 +113,20 @@ def test_keys_and_tokens_in_a_request_never_reach_any_column_or_the_warehouse(
     for value in row.values():
         for secret in secrets:
             assert secret not in str(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ('{"user": "bob", "password": "hunter2", "n": 1', '{"user": "bob", "password": "[REDACTED]", "n": 1'),
+        ('{"api_token": 12345}', '{"api_token": "[REDACTED]"}'),
+        ('{"credentials": {"user": "bob", "pw": "x"}, "n": 1', '{"credentials": "[REDACTED]", "n": 1'),
+        ('{"n": 1, "secret": "cut sho', '{"n": 1, "secret": "[REDACTED]"'),
+        ('{"session": [1, {"a": 2', '{"session": "[REDACTED]"'),
+        ('{"key_column": "id", "key_values": [1, 2', '{"key_column": "id", "key_values": [1, 2'),
+    ],
+)
+def test_json_cut_short_has_its_secret_fields_redacted_as_text(text: str, redacted: str) -> None:
+    """A body cut before its end no longer parses: secret-looking names lose their values, up
+    to the value's end or the cut (the records API's key_* fields are data, kept)."""
+    assert redact_json_text(text) == redacted
