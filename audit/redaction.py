@@ -58,8 +58,66 @@ def redact_body(body: Any, secrets: Iterable[str] = (), limit: int = 5000) -> st
         with contextlib.suppress(ValueError):
             body = load_json(body, parse_constant=None) if body.strip() else ""
     if not isinstance(body, str):
-        body = json.dumps(redact_value(body), ensure_ascii=False, default=str)
-    return redact_text(body, secrets)[:limit]
+        body = redacted_json(body, limit + _MARGIN)
+    # The margin lets a secret that starts before the limit be recognised whole.
+    return redact_text(body[: limit + _MARGIN], secrets)[:limit]
+
+
+# Characters beyond the limit written and redacted before the cut (longer than any key shape).
+_MARGIN = 256
+
+
+class _Full(Exception):
+    """The JSON text reached its budget."""
+
+
+def redacted_json(value: Any, budget: int) -> str:
+    """``json.dumps(redact_value(value), ensure_ascii=False, default=str)``, stopped once about
+    ``budget`` characters are written: a 3-million-value body costs what its first lines do,
+    not a walk and a copy of all of it."""
+    parts: list[str] = []
+    size = 0
+
+    def emit(text: str) -> None:
+        nonlocal size
+        parts.append(text)
+        size += len(text)
+        if size >= budget:
+            raise _Full
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            emit("{")
+            for index, (key, member) in enumerate(item.items()):
+                emit(
+                    ("" if index == 0 else ", ")
+                    + _scalar(key if isinstance(key, str) else str(key), budget)
+                    + ": "
+                )
+                if _is_secret_key(key):
+                    emit(_scalar(REDACTED, budget))
+                else:
+                    walk(member)
+            emit("}")
+        elif isinstance(item, list | tuple):
+            emit("[")
+            for index, member in enumerate(item):
+                if index:
+                    emit(", ")
+                walk(member)
+            emit("]")
+        else:
+            emit(_scalar(item, budget))
+
+    with contextlib.suppress(_Full):
+        walk(value)
+    return "".join(parts)
+
+
+def _scalar(value: Any, budget: int) -> str:
+    if isinstance(value, str) and len(value) > budget:
+        value = value[:budget]  # only its start can be logged
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def redact_json_text(text: str) -> str:

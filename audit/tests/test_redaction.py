@@ -9,7 +9,7 @@ import pytest
 
 from access.testing import ApiCaller
 from audit.models import ApiLog
-from audit.redaction import REDACTED, redact_body, redact_json_text, redact_text
+from audit.redaction import REDACTED, redact_body, redact_json_text, redact_text, redact_value, redacted_json
 from audit.shipping import apilog_ship
 from warehouse.client import get_client
 
@@ -130,3 +130,32 @@ def test_json_cut_short_has_its_secret_fields_redacted_as_text(text: str, redact
     """A body cut before its end no longer parses: secret-looking names lose their values, up
     to the value's end or the cut (the records API's key_* fields are data, kept)."""
     assert redact_json_text(text) == redacted
+
+
+def test_a_parsed_body_is_written_as_json_dumps_would_with_secrets_redacted() -> None:
+    """Below the limit, the bounded writer gives exactly json.dumps of the redacted value."""
+    body = {"catalog": "c", "data": [{"a": 1, "b": None, "c": 1.5, "d": "é"}], "api_token": "x", "n": [True]}
+    expected = json.dumps(redact_value(body), ensure_ascii=False, default=str)
+    assert redacted_json(body, 10_000) == expected == redact_body(body)
+    assert '"api_token": "[REDACTED]"' in expected
+
+
+class Counted:
+    """A value that counts how often it is written (``default=str``)."""
+
+    written = 0
+
+    def __str__(self) -> str:
+        Counted.written += 1
+        return "v"
+
+
+def test_a_huge_parsed_body_costs_only_what_the_log_keeps() -> None:
+    """A 1,000,000-value body (refused with a 413 after parsing, say) is written only up to the
+    limit: a few hundred values, not a walk and a copy of them all."""
+    Counted.written = 0
+    text = redact_body({"filters": [{"value": [Counted() for _ in range(1_000_000)]}]}, limit=5000)
+    assert len(text) == 5000 and text.startswith('{"filters": [{"value": ["v", "v"')
+    assert Counted.written < 2000
+    huge_string = redact_body({"note": "x" * 50_000_000}, limit=5000)
+    assert len(huge_string) == 5000
