@@ -32,10 +32,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             failures.count_failure()
             return None  # DRF answers NotAuthenticated (401)
         key = key.strip()
-        try:
-            api_key = ClientKey.objects.get_from_key(key)
-        except ClientKey.DoesNotExist:
-            api_key = None
+        api_key = None
+        # Keys are printable ASCII (prefix.secret); anything else is no key, never a database
+        # lookup (PostgreSQL refuses a NUL in a query parameter: a 500).
+        if key.isascii() and key.isprintable():
+            try:
+                api_key = ClientKey.objects.get_from_key(key)
+            except ClientKey.DoesNotExist:
+                api_key = None
         if api_key is None or api_key.has_expired or not api_key.client.is_active:
             failures.count_failure()
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")

@@ -167,7 +167,9 @@ def _insert(build: Callable[[], dict[str, Any]]) -> None:
     # log instead.
     fields: dict[str, Any] = {}
     try:
-        fields = build()
+        # NUL spelled out: PostgreSQL's text cannot hold it, and a query string can carry one
+        # into the message ("Invalid identifier: ...") and the catalog, schema and table.
+        fields = {k: v.replace("\x00", "\\u0000") if isinstance(v, str) else v for k, v in build().items()}
         with transaction.atomic():
             ApiLog.objects.create(timestamp=timezone.now(), **fields)
     except Exception:

@@ -12,6 +12,10 @@ float, where ``json`` keeps it exact (a DECIMAL(38,0) value, a BIGINT out of ran
 orjson refuses is parsed again by ``json``, so that what is refused is refused in ``json``'s
 words, and what only ``json`` accepts (``1e999`` as infinity, a lone surrogate escape, NaN
 for a non-strict parser) is read as before.
+
+A body whose strings (or keys) hold the NUL character (``\u0000``) is refused too: bodies are
+stored in the service database (jobs' payloads, the API log), and PostgreSQL's text and jsonb
+cannot hold it (a 500 there, where SQLite stored it).
 """
 
 from __future__ import annotations
@@ -89,9 +93,33 @@ def load_json(text: str, *, parse_constant: Callable[[str], Any] | None = json.s
     return json.loads(text, parse_constant=parse_constant)
 
 
+class NulInString(ValueError):
+    """A JSON string or key holding U+0000, which the service database cannot store."""
+
+    def __init__(self) -> None:
+        super().__init__("strings cannot hold the NUL character (\\u0000)")
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether a string or object key anywhere in parsed JSON ``value`` holds U+0000 (no recursion)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 class NestingLimitedJSONParser(parsers.JSONParser):
     """DRF's JSON parser, refusing bodies nested deeper than ``MAX_JSON_NESTING`` with a 400
-    (``JSON parse error - nested deeper than 64 levels of arrays and objects``)."""
+    (``JSON parse error - nested deeper than 64 levels of arrays and objects``), and bodies
+    with a NUL character in a string (``JSON parse error - strings cannot hold ...``)."""
 
     def parse(
         self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
@@ -100,13 +128,19 @@ class NestingLimitedJSONParser(parsers.JSONParser):
         raw = stream.read()
         try:
             if codecs.lookup(encoding).name == "utf-8":  # nearly every body: measured and parsed as it came
-                return self._parse_utf8(raw)
-            text = raw.decode(encoding)
-            if json_nesting_exceeds(text):
-                raise JsonTooDeep(MAX_JSON_NESTING)
-            return self._loads(text)
+                parsed = self._parse_utf8(raw)
+                # JSON can only spell NUL as an escape: no escape, no walk through the values.
+                may_hold_nul = b"\\u0000" in raw
+            else:
+                text = raw.decode(encoding)
+                if json_nesting_exceeds(text):
+                    raise JsonTooDeep(MAX_JSON_NESTING)
+                parsed, may_hold_nul = self._loads(text), True
+            if may_hold_nul and holds_nul(parsed):
+                raise NulInString
         except (ValueError, LookupError) as exc:  # also bytes the charset cannot decode, or no text charset
             raise ParseError(f"JSON parse error - {exc}") from None
+        return parsed
 
     def _parse_utf8(self, raw: bytes) -> Any:
         if json_nesting_exceeds(raw):

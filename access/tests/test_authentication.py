@@ -34,6 +34,14 @@ def test_missing_wrong_and_revoked_keys_are_401() -> None:
     assert response.status_code == 401 and response["WWW-Authenticate"] == "Api-Key"
 
 
+@pytest.mark.parametrize("key", ["abc\x00def.x", "ключ.ключ", "abcdefgh.\x7f"])
+def test_a_key_that_is_not_printable_ascii_is_a_401(key: str) -> None:
+    """Such a key is never looked up (a NUL in a PostgreSQL query parameter was a 500)."""
+    client_create(name="alice")
+    response = Client(headers={"Authorization": f"Api-Key {key}"}).get("/api/v1/jobs")
+    assert response.status_code == 401 and response.json()["message"] == "Invalid or revoked API key."
+
+
 def test_an_inactive_clients_keys_are_refused() -> None:
     """Deactivating a client shuts out all its keys at once."""
     client, key = client_create(name="alice")

@@ -15,6 +15,9 @@ def jobs_of(
     """The client's jobs, newest first, optionally filtered; without their payloads (a job's
     representation never shows them, and a payload may hold 100,000 rows)."""
     jobs = Job.objects.filter(client=client).defer("payload").order_by("-id")
+    if any("\x00" in value for value in (status, operation, table) if value):
+        # No job holds a NUL (bodies cannot carry one), and PostgreSQL refuses it in a query.
+        return jobs.none()
     if status:
         jobs = jobs.filter(status=status)
     if operation:

@@ -3,6 +3,10 @@
 ``max_parameters``, ``max_parameter_bytes`` and ``max_statement_bytes`` are the largest seen
 since the last reset, of every statement counted: accepted or rejected (a statement beyond a
 limit shows its size here, and counts as an error).
+
+``recent`` keeps each statement's SQL text as it arrived (parameter values are not part of
+it), cut to ``STATEMENT_TEXT_KEPT`` characters, ``statement_cut`` saying when it was: tests
+read it to prove what was executed as SQL (no request text ever is, only parameters).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import Any
 from .limits import StatementSize
 
 RECENT_STATEMENTS = 10_000
+# The service's statements are a few KB; a longer one is kept in part (and says so).
+STATEMENT_TEXT_KEPT = 16_384
 
 
 class StatementStats:
@@ -56,7 +62,8 @@ class StatementStats:
                     "ms": round(seconds * 1000, 3),
                     "error": error,
                     "at": time.time(),
-                    "statement": statement[:200],
+                    "statement": statement[:STATEMENT_TEXT_KEPT],
+                    "statement_cut": len(statement) > STATEMENT_TEXT_KEPT,
                 }
             )
 

@@ -64,6 +64,17 @@ class LocalWarehouseProcess:
         with urllib.request.urlopen(f"{self.base_url}/stats", timeout=10) as response:  # noqa: S310 (local URL)
             return json.loads(response.read())
 
+    def executed_sql(self) -> list[str]:
+        """The SQL text of every statement since the last ``reset_stats``, whole (values travel
+        as parameters, never in it); ``AssertionError`` if the log has lost or cut any."""
+        stats = self.stats()
+        recent = stats["recent"]
+        if len(recent) != stats["total"]:
+            raise AssertionError(f"the log keeps {len(recent)} of {stats['total']} statements")
+        if any(s["statement_cut"] for s in recent):
+            raise AssertionError("a statement's text was cut in the log")
+        return [s["statement"] for s in recent]
+
     def reset_stats(self) -> None:
         request = urllib.request.Request(f"{self.base_url}/stats/reset", method="POST", data=b"")  # noqa: S310
         with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (local URL)
