@@ -5,12 +5,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMEDRIVER := /usr/bin/chromedriver
 # Web server port: `PORT=9000 make run`.
 PORT ?= 8000
 
 .PHONY: install migrate demo-key warehouse-token run test lint fmt
 
-install: $(STAMP) .env
+install: $(STAMP) .env $(CHROMEDRIVER)
+
+# Debian's chromium and its chromedriver, for the browser check of the admin and the API docs
+# (project/tests/test_browser.py); apt-get as root, else through sudo.
+$(CHROMEDRIVER):
+	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get install -y --no-install-recommends chromium chromium-driver \
+		|| (apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver)'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

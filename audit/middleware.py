@@ -1,4 +1,7 @@
-"""Times every request and records error responses that DRF's exception handler never saw."""
+"""Times every request and records error responses that DRF's exception handler never saw.
+
+Only the API's (``/api/...``) are the audit log's business: a browser's ``/favicon.ico`` 404
+or an admin page is not an API error, and would be shipped to the warehouse as one."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponseBase
 
 from .recorder import EXCEPTION, STARTED_AT, apilog_record_response
+
+API_PREFIX = "/api/"
 
 
 class ApiLogMiddleware:
@@ -19,7 +24,7 @@ class ApiLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         setattr(request, STARTED_AT, time.monotonic())
         response = self.get_response(request)
-        if response.status_code >= 400:
+        if response.status_code >= 400 and request.path.startswith(API_PREFIX):
             apilog_record_response(request, response)
         return response
 

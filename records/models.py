@@ -64,6 +64,9 @@ class Job(models.Model):
     available_at = models.DateTimeField(null=True, blank=True)
     # When its current run of transient errors began: it is retried for RECORDS_RETRY_FOR_SECONDS.
     retrying_since = models.DateTimeField(null=True, blank=True)
+    # Rows of a write, keys (or bulk items) of an update or delete; none for filters. Kept
+    # beside the payload so that lists of jobs show a job's size without loading it.
+    item_count = models.PositiveIntegerField("rows or keys", null=True, blank=True)
     progress = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)

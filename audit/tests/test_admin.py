@@ -50,5 +50,13 @@ def test_the_detail_view_shows_the_stack_trace_read_only(admin_client_: Client, 
     """The detail page shows the trace; adding and changing are refused."""
     response = admin_client_.get(f"/admin/audit/apilog/{log.pk}/change/")
     assert response.status_code == 200 and b"boom-frame" in response.content
+    assert '<pre class="apilog-text">Traceback (most recent call last): boom-frame</pre>' in response.text
     assert b'name="_save"' not in response.content
     assert admin_client_.get("/admin/audit/apilog/add/").status_code == 403
+
+
+def test_durations_are_rounded(admin_client_: Client, log: ApiLog) -> None:
+    ApiLog.objects.filter(pk=log.pk).update(execution_time_ms=12.345678)
+    assert "12.3 ms" in admin_client_.get("/admin/audit/apilog/").text
+    ApiLog.objects.filter(pk=log.pk).update(execution_time_ms=2345.678)
+    assert "2.35 s" in admin_client_.get(f"/admin/audit/apilog/{log.pk}/change/").text

@@ -191,3 +191,13 @@ def test_a_body_over_djangos_size_limit_is_logged_once_as_a_413(alice: ApiCaller
     log = log_of_a_refused_write(alice, 500)
     assert (log.level, log.status_code, log.error_type) == ("WARNING", 413, "RequestDataTooBig")
     assert log.request_body == "" and log.user == "alice"
+
+
+def test_only_api_paths_are_logged(admin_client: Client) -> None:
+    """A browser's /favicon.ico 404 and an admin page's 404 are not API errors: no api_log row."""
+    assert Client().get("/favicon.ico").status_code == 404
+    assert admin_client.get("/admin/records/job/no-such-job/change/").status_code in (302, 404)
+    assert Client().get("/nowhere").status_code == 404
+    assert ApiLog.objects.count() == 0
+    assert Client().get("/api/nowhere").status_code == 404
+    assert ApiLog.objects.count() == 1

@@ -22,6 +22,10 @@ class WritePayload:
     auto_create: bool = False
     columns: tuple[Column, ...] | None = None
 
+    @property
+    def item_count(self) -> int | None:
+        return len(self.rows)
+
     def to_json(self) -> dict[str, Any]:
         columns = [[c.name, c.data_type, c.nullable] for c in self.columns] if self.columns else None
         return {"auto_create": self.auto_create, "columns": columns, "rows": self.rows}
@@ -51,6 +55,11 @@ class KeyedPayload:
     def requested_keys(self) -> list[Any] | None:
         """The keys asked for, in request order (``None`` for filters): what ``not_found`` reports."""
         return self.keys
+
+    @property
+    def item_count(self) -> int | None:
+        keys = self.requested_keys()
+        return None if keys is None else len(keys)
 
     def _selection_json(self) -> dict[str, Any]:
         raw: dict[str, Any] = {"method": self.method}

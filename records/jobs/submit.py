@@ -171,6 +171,7 @@ def job_submit(
                 schema=table.schema,
                 table=table.table,
                 payload=stored,
+                item_count=payload.item_count,
                 client=client,
                 principal=client.name,
                 idempotency_key=idempotency_key or None,
