@@ -85,8 +85,18 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def openapi() -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+def openapi(django_db_blocker: Any) -> schemathesis.BaseSchema:
+    # Loaded through the app, before any test's database access is set up: Django's
+    # request_started handler (close_old_connections) touches the connection, which a
+    # module-scoped fixture may not, so it is paused and the blocker lifted for the load.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        with django_db_blocker.unblock():
+            return schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
