@@ -41,6 +41,9 @@ def _isolate_session() -> int:
         os.environ["CACHE_DIR"] = cache_dir
         settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": cache_dir}}
     os.environ["CELERY_BROKER_DIR"] = str(broker_dir)
+    # Metrics files of the session's processes (this one, its worker), apart from make run's.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="records-test-metrics-")
+    settings.PROMETHEUS_MULTIPROC_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     # The test client speaks plain HTTP: with DEBUG off, every request would be a 301 to HTTPS.
     settings.SECURE_SSL_REDIRECT = False
     os.environ["LOCAL_WAREHOUSE_TOKEN"] = secrets.token_urlsafe(16)  # the warehouse's and its clients'

@@ -1,7 +1,11 @@
-"""API-key authentication: ``Authorization: Api-Key <key>`` (djangorestframework-api-key)."""
+"""API-key authentication: ``X-Api-Key: <key>`` or ``Authorization: Api-Key <key>``
+(djangorestframework-api-key)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -9,11 +13,14 @@ from .models import ApiClient, ClientKey
 from .throttles import FailedAuthenticationThrottle
 
 KEYWORD = "Api-Key"
+# The bare key in a header of its own: what an OpenAPI apiKey scheme (Swagger UI's Authorize)
+# sends, with no keyword to type before the key.
+KEY_HEADER = "X-Api-Key"
 LOCKED_OUT_MESSAGE = "Too many failed authentications from this address."
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """Authenticates by API key; ``request.user`` is the key's ``ApiClient``.
+    """Authenticates by API key (``presented_key``); ``request.user`` is the key's ``ApiClient``.
 
     A missing or bad key is a 401 with ``WWW-Authenticate: Api-Key``: djangorestframework-api-key
     ships only a permission class, which DRF turns into 403s. Every endpoint that uses this
@@ -26,9 +33,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         failures = FailedAuthenticationThrottle(request)
         if failures.locked_out():
             raise exceptions.Throttled(wait=failures.wait(), detail=LOCKED_OUT_MESSAGE)
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        keyword, _, key = header.partition(" ")
-        if keyword != KEYWORD:
+        key = presented_key(request)
+        if key is None:
             failures.count_failure()
             return None  # DRF answers NotAuthenticated (401)
         key = key.strip()
@@ -47,3 +53,46 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return KEYWORD
+
+
+def presented_key(request: Request) -> str | None:
+    """The key a request presents: the ``X-Api-Key`` header when it is not empty, else the key
+    of ``Authorization: Api-Key <key>``; ``None`` when it presents neither."""
+    bare = request.META.get("HTTP_X_API_KEY", "")
+    if bare.strip():
+        return bare
+    keyword, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return key if keyword == KEYWORD else None
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """``ApiKeyAuthentication`` in the OpenAPI document: the key in either of two headers, two
+    alternative apiKey schemes (Swagger UI's Authorize shows a box for each)."""
+
+    target_class = ApiKeyAuthentication
+    name = ["ApiKey", "ApiKeyAuthorization"]
+
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        return [{name: []} for name in self.name]  # either one, not both together
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": KEY_HEADER,
+                "description": (
+                    f"The API key alone, as it was issued: `{KEY_HEADER}: <key>`. In Swagger UI's "
+                    "Authorize, paste the key here."
+                ),
+            },
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": (
+                    f"The same key after its scheme: `Authorization: {KEYWORD} <key>` (in Swagger UI, "
+                    f"type `{KEYWORD} ` before the key). With both headers, `{KEY_HEADER}` is used."
+                ),
+            },
+        ]

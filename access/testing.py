@@ -27,6 +27,7 @@ TEST_CATALOGS = (
     "job_tests",
     "malformed_cat",
     "matrix_tests",
+    "openapi_tests",
     "records_sql_tests",
     "run_tests",
     "schemathesis_tests",

@@ -282,10 +282,12 @@ def _client_id_of(request: Request | HttpRequest) -> int | None:
 
 
 def _secrets_of(request: HttpRequest) -> list[str]:
-    """The literal credential the request carried (``Authorization: Api-Key <key>``)."""
+    """The literal credentials the request carried (``Authorization: Api-Key <key>``,
+    ``X-Api-Key: <key>``)."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     _, _, credential = header.partition(" ")
-    return [s for s in (header.strip(), credential.strip()) if len(s) >= 8]
+    bare_key = request.META.get("HTTP_X_API_KEY", "")
+    return [s for s in (header.strip(), credential.strip(), bare_key.strip()) if len(s) >= 8]
 
 
 def _message_of(body: Any) -> str:

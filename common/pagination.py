@@ -47,6 +47,24 @@ class CheckedLimitOffsetPagination(pagination.LimitOffsetPagination):
     def get_offset(self, request: Request) -> int:
         return int(self._page.get("offset", 0))
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        # DRF's page schema is OpenAPI 3.0 (``nullable``) with example URLs of its own: the
+        # service's document is 3.1, where null is a type.
+        paginated = super().get_paginated_response_schema(schema)
+        for link, offset in (("next", 100), ("previous", 0)):
+            paginated["properties"][link] = {
+                "type": ["string", "null"],
+                "format": "uri",
+                "description": f"The {link} page's URL; null when there is none.",
+                "example": f"http://127.0.0.1:8000/api/v1/jobs?limit=50&offset={offset}",
+            }
+        paginated["properties"]["count"] = {
+            "type": "integer",
+            "description": "Items on all pages.",
+            "example": 1,
+        }
+        return paginated
+
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         ranges = {self.limit_query_param: (1, MAX_PAGE_LIMIT), self.offset_query_param: (0, MAX_OFFSET)}

@@ -10,6 +10,13 @@ a process, so the others always find a free one. https://docs.gunicorn.org/en/st
 from __future__ import annotations
 
 import os
+from typing import Any
+
+from django.conf import settings
+
+# The project's settings, for where metrics live and the log format: the settings module only
+# (no app is loaded in the master), read from the same environment and .env as every process.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
 
 def _positive_int(name: str, default: int) -> int:
@@ -39,3 +46,36 @@ errorlog = "-"
 # No control socket (gunicornc): its default path, ~/.gunicorn/gunicorn.ctl, is one for every
 # gunicorn of the user, so a second server (another checkout, a benchmark) would take it over.
 control_socket_disable = True
+
+
+def on_starting(server: Any) -> None:
+    """Once, in the master: clear a previous run's metrics files (prometheus_client's
+    multi-process mode), keeping those of processes still running (a worker started first)."""
+    from project.observability.multiprocess import metrics_dir_prepare
+
+    metrics_dir_prepare()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker process ended: drop its live gauges from the metrics (its counters stay)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, str(settings.PROMETHEUS_MULTIPROC_DIR))
+
+
+# gunicorn's own lines (start-up, worker exits, the access log) in the format of the service's.
+if settings.LOG_FORMAT == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "common.logging.JsonFormatter"}},
+        "handlers": {
+            "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+        },
+        "root": {"level": "INFO", "handlers": ["stderr"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        },
+    }

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-
-class ErrorSerializer(serializers.Serializer[dict[str, object]]):
-    """The body of every error response (see ``project.exceptions``)."""
-
-    error = serializers.BooleanField(default=True)
-    message = serializers.CharField()
-    details = serializers.DictField(help_text="Structured context; empty when there is none.")
+# The body of every error response: one serializer (one ``Error`` component) for every app.
+from common.openapi import ErrorSerializer as ErrorSerializer
 
 
 class HealthComponentsSerializer(serializers.Serializer[dict[str, str]]):

@@ -5,12 +5,16 @@ Each section is a table of contents entry; `.env.example` and the README documen
 
 from __future__ import annotations
 
+import ipaddress
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from warehouse.local import address as local_warehouse_address
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -101,6 +105,8 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "project",
+    # /metrics and /readyz, and the receivers that count jobs in every process.
+    "project.observability",
     "warehouse",
     "access",
     "records",
@@ -112,7 +118,11 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#middleware
 MIDDLEWARE = [
-    # Outermost: times the whole request and records every error response once (api_log).
+    # First: every line logged while a request is served carries its id (X-Request-Id).
+    "common.logging.RequestIdMiddleware",
+    # Then the request metrics, which see the status the client gets.
+    "project.observability.middleware.HttpMetricsMiddleware",
+    # Times the whole request and records every error response once (api_log).
     "audit.middleware.ApiLogMiddleware",
     # Inside it, so the log records the JSON body: every error under /api/ answers the error
     # format, DEBUG or not (Django's debug pages stay for the admin and the docs).
@@ -173,11 +183,12 @@ if BEHIND_TLS_PROXY:
 NUM_PROXIES: int = env.int("DJANGO_NUM_PROXIES", default=1 if BEHIND_TLS_PROXY else 0)
 # Production values whenever DEBUG is off (`manage.py check --deploy` has nothing to say):
 # plain HTTP is redirected to HTTPS (turn it off only where the proxy redirects itself), except
-# the healthcheck, which platforms probe over plain HTTP; browsers are told to use HTTPS only
-# (HSTS, sent on HTTPS answers only); cookies travel over HTTPS only.
+# the healthcheck, readiness and metrics, which platforms and Prometheus probe over plain HTTP;
+# browsers are told to use HTTPS only (HSTS, sent on HTTPS answers only); cookies travel over
+# HTTPS only.
 # https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
 SECURE_SSL_REDIRECT: bool = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/healthcheck$"]
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/healthcheck$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS: int = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD: bool = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
@@ -211,14 +222,27 @@ AXES_CLIENT_IP_CALLABLE = "access.throttles.client_address"
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/logging/
 LOG_LEVEL: str = env("LOG_LEVEL", default="INFO")
+# text: one readable line per record; json: one JSON object per line, with request_id and job_id
+# (common.logging), for a log pipeline. gunicorn's own lines follow it (project/gunicorn.conf.py).
+LOG_FORMAT: str = env("LOG_FORMAT", default="text").lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "context": {"()": "common.logging.LogContextFilter"},
+    },
     "formatters": {
         "console": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"},
+        "json": {"()": "common.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "console"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "console",
+            "filters": ["context"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -230,6 +254,27 @@ LOGGING: dict[str, Any] = {
         "axes.apps": {"level": "WARNING"},
     },
 }
+
+# METRICS (project.observability: /metrics, Prometheus' text format)
+# ------------------------------------------------------------------------------
+# https://prometheus.github.io/client_python/multiprocess/
+# Every process (gunicorn's workers, Celery's) writes its metrics to files of its own in this
+# folder and /metrics adds them up: the web shows the jobs the workers of this host ran.
+# prometheus_client reads it from the environment when it is imported, hence os.environ.
+PROMETHEUS_MULTIPROC_DIR = Path(env("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "metrics")))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# Who may read /metrics without an API key: addresses or networks (10.0.0.0/8), as the
+# throttles see the caller (DJANGO_NUM_PROXIES); everyone with METRICS_PUBLIC.
+METRICS_ALLOWED_ADDRESSES: list[str] = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+try:
+    for _network in METRICS_ALLOWED_ADDRESSES:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_ADDRESSES: {_error}") from _error
+METRICS_PUBLIC: bool = env.bool("METRICS_PUBLIC", default=False)
+# host:port where a Celery worker serves its host's metrics itself (a worker on a machine or in
+# a container of its own, whose metrics no web server sees); empty: it does not.
+METRICS_WORKER_BIND: str = env("METRICS_WORKER_BIND", default="")
 
 # CACHES (tables' columns, shared by the web processes and the workers)
 # ------------------------------------------------------------------------------
@@ -380,7 +425,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "common.handlers.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's AutoSchema, documenting DELETE bodies too (common.openapi).
+    "DEFAULT_SCHEMA_CLASS": "common.openapi.ServiceAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "common.pagination.CheckedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
@@ -396,28 +442,47 @@ API_THROTTLE_ANONYMOUS_RATE: str = env("API_THROTTLE_ANONYMOUS_RATE", default="1
 # the oldest failure of the window leaves it, whatever key it sends.
 API_THROTTLE_FAILED_AUTH_RATE: str = env("API_THROTTLE_FAILED_AUTH_RATE", default="20/5m")
 
+# IDENTITY FROM THE DATABRICKS APPS PROXY (access.forwarded)
+# ------------------------------------------------------------------------------
+# true only where every request comes through the Databricks Apps proxy, which authenticates
+# the caller and sets X-Forwarded-Email / X-Forwarded-User: the caller is then the API client of
+# that name (created on first sight with no privileges). Anywhere else anyone could write them.
+RECORDS_TRUST_APPS_PROXY: bool = env.bool("RECORDS_TRUST_APPS_PROXY", default=False)
+
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Records service",
-    "DESCRIPTION": "Job-queued writes and synchronous reads on Databricks Unity Catalog tables.",
+    "DESCRIPTION": (
+        "Job-queued writes, updates and deletes and synchronous reads on Databricks Unity Catalog "
+        "tables. Every endpoint but the healthcheck needs an API key: `X-Api-Key: <key>` (Authorize, "
+        "`ApiKey`) or `Authorization: Api-Key <key>`. Errors of every status have one body, "
+        '`{"error": true, "message", "details"}` (the `Error` schema).'
+    ),
     "VERSION": "1.0.0",
+    # 3.1: a DELETE may have a body (common.openapi), and null is a type like any other.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Descriptions are written for clients (extend_schema, extend_schema_serializer, help_text);
+    # docstrings are for the code's readers.
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
+    "TAGS": [
+        {"name": "records", "description": "Write, update and delete rows (durable jobs); read rows."},
+        {"name": "jobs", "description": "The jobs of the caller's writes, updates and deletes."},
+        {"name": "health", "description": "For load balancers and monitors: no API key."},
+    ],
+    # Two fields named status (a job's, the healthcheck's) with different choices.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "records.models.Job.Status",
+        "JobOperationEnum": "records.models.Job.Operation",
+        "HealthStatusEnum": ["healthy", "degraded"],
+    },
     # Swagger UI and Redoc assets come from drf-spectacular-sidecar: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKeyAuth": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": 'An API key, sent as "Api-Key <key>".',
-            },
-        },
-    },
-    "SECURITY": [{"ApiKeyAuth": []}],
+    # The key pasted in Authorize survives a reload of the page.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": True},
 }
 
 # WAREHOUSE (read by warehouse.client)
@@ -427,11 +492,16 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
 DATABRICKS_WAREHOUSE_ID: str = env("DATABRICKS_WAREHOUSE_ID", default="")
 DATABRICKS_HOST: str = env("DATABRICKS_HOST", default="")
 DATABRICKS_CONFIG_PROFILE: str = env("DATABRICKS_CONFIG_PROFILE", default="")
-# Unset DATABRICKS_WAREHOUSE_ID: the local warehouse (python manage.py runwarehouse).
-LOCAL_WAREHOUSE_PORT: int = env.int("LOCAL_WAREHOUSE_PORT", default=8765)
-LOCAL_WAREHOUSE_URL: str = env(
-    "LOCAL_WAREHOUSE_URL", default=f"http://127.0.0.1:{LOCAL_WAREHOUSE_PORT}/sql/1.0/warehouses/local"
-)
+# Unset DATABRICKS_WAREHOUSE_ID: the local warehouse (python manage.py runwarehouse). Its URL
+# is the one setting of where it listens: runwarehouse (and so `make run`) listens on its port,
+# every client connects to it (each refuses a malformed URL when it uses it).
+LOCAL_WAREHOUSE_URL: str = env("LOCAL_WAREHOUSE_URL", default=local_warehouse_address.DEFAULT_URL)
+if env(local_warehouse_address.RETIRED_PORT_ENV, default=""):
+    raise ImproperlyConfigured(
+        "LOCAL_WAREHOUSE_PORT is no longer read: the local warehouse listens on the port of"
+        " LOCAL_WAREHOUSE_URL; set LOCAL_WAREHOUSE_URL=http://127.0.0.1:<port>/sql/1.0/warehouses/local"
+        " instead (in .env or the environment)"
+    )
 # The local warehouse's access token: LOCAL_WAREHOUSE_TOKEN, else this file (make run and
 # runwarehouse create it), read when a connection opens.
 LOCAL_WAREHOUSE_TOKEN_FILE: Path = Path(
@@ -465,3 +535,13 @@ AUDIT_REFUSAL_WINDOW_SECONDS: int = env.int("AUDIT_REFUSAL_WINDOW_SECONDS", defa
 # ------------------------------------------------------------------------------
 # Seconds the broker probe may take before the queue is reported as down.
 HEALTHCHECK_BROKER_TIMEOUT: float = env.float("HEALTHCHECK_BROKER_TIMEOUT", default=3.0)
+# What /readyz checks (project.observability.readiness): service_db (SELECT 1 on the service
+# database), warehouse_config (a warehouse and credentials are configured; nothing is sent),
+# warehouse (it answers SELECT 1) and queue (the broker takes a connection). The default leaves
+# out the two shared by every instance, whose outage the service rides out (writes are queued).
+READINESS_CHECKS: list[str] = env.list("READINESS_CHECKS", default=["service_db", "warehouse_config"])
+_READINESS_CHECK_NAMES = ("service_db", "warehouse_config", "warehouse", "queue")
+if not set(READINESS_CHECKS) <= set(_READINESS_CHECK_NAMES):
+    raise ImproperlyConfigured(
+        f"READINESS_CHECKS: {READINESS_CHECKS!r}; the checks are {_READINESS_CHECK_NAMES}"
+    )

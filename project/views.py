@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.openapi import error_responses
 from project.health import health_report
-from project.serializers import ErrorSerializer, HealthSerializer
+from project.serializers import HealthSerializer
 
 
 class HealthcheckView(APIView):
@@ -29,7 +30,12 @@ class HealthcheckView(APIView):
         ),
         tags=["health"],
         auth=[],
-        responses={200: HealthSerializer, 405: ErrorSerializer},
+        responses={
+            200: OpenApiResponse(
+                HealthSerializer, description="The web process answers; `status` says the rest."
+            ),
+            **error_responses(405),
+        },
         examples=[
             OpenApiExample(
                 "healthy",

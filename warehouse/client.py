@@ -36,6 +36,7 @@ from .exceptions import (
     error_class_of,
 )
 from .local.token import read_token
+from .metrics import OTHER_KIND, statement_error_counted, statement_kind, statement_observed
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +77,10 @@ class StatementResult:
 class RowStream:
     """The rows of a query run by ``WarehouseClient.stream``, fetched a few at a time."""
 
-    def __init__(self, cursor: Any, client: WarehouseClient) -> None:
+    def __init__(self, cursor: Any, client: WarehouseClient, *, kind: str = OTHER_KIND) -> None:
         self._cursor = cursor
         self._client = client
+        self._kind = kind  # for the metrics of a page that fails to come
         self.columns: list[str] = [column[0] for column in cursor.description or []]
 
     def fetch(self, count: int) -> list[tuple[Any, ...]]:
@@ -88,7 +90,9 @@ class RowStream:
         try:
             return [tuple(row) for row in self._cursor.fetchmany(count)]
         except Exception as error:
-            raise self._client.translated(error) from error
+            translated = self._client.translated(error)
+            statement_error_counted(self._kind, translated)
+            raise translated from error
 
 
 def _close_quietly(cursor: Any) -> None:
@@ -110,6 +114,12 @@ def describe_target() -> str:
         host = settings.DATABRICKS_HOST or f"profile {settings.DATABRICKS_CONFIG_PROFILE or 'DEFAULT'}"
         return f"Databricks SQL warehouse {settings.DATABRICKS_WAREHOUSE_ID} ({host})"
     return f"local warehouse at {settings.LOCAL_WAREHOUSE_URL}"
+
+
+def check_configuration() -> None:
+    """Raise ``WarehouseNotConfigured`` unless the settings name a warehouse and the credentials
+    to reach it; nothing is sent to the warehouse (readiness: ``project.observability``)."""
+    _connect_kwargs()
 
 
 def _connect_kwargs() -> dict[str, Any]:
@@ -217,7 +227,7 @@ class WarehouseClient:
             logger.info("warehouse session expired; running the statement on a new one")
             cursor = self._open_cursor(statement, parameters, fetch_rows, fetch_bytes)
         try:
-            yield RowStream(cursor, self)
+            yield RowStream(cursor, self, kind=statement_kind(statement))
         finally:
             _close_quietly(cursor)
 
@@ -226,27 +236,29 @@ class WarehouseClient:
         return slot is not None and slot.connection is not None and slot.pid == os.getpid()
 
     def _execute(self, statement: str, parameters: Mapping[str, Any] | None) -> StatementResult:
-        connection = self._connection()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(statement, dict(parameters or {}))
-                columns = [column[0] for column in cursor.description or []]
-                rows = [tuple(row) for row in cursor.fetchall()] if columns else []
-                return StatementResult(columns=columns, rows=rows, rowcount=cursor.rowcount)
-        except Exception as error:
-            raise self.translated(error) from error
+        with statement_observed(statement):
+            connection = self._connection()
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(statement, dict(parameters or {}))
+                    columns = [column[0] for column in cursor.description or []]
+                    rows = [tuple(row) for row in cursor.fetchall()] if columns else []
+                    return StatementResult(columns=columns, rows=rows, rowcount=cursor.rowcount)
+            except Exception as error:
+                raise self.translated(error) from error
 
     def _open_cursor(
         self, statement: str, parameters: Mapping[str, Any] | None, fetch_rows: int, fetch_bytes: int
     ) -> Any:
         cursor = None
-        try:
-            cursor = self._connection().cursor(arraysize=fetch_rows, buffer_size_bytes=fetch_bytes)
-            cursor.execute(statement, dict(parameters or {}))
-        except Exception as error:
-            if cursor is not None:
-                _close_quietly(cursor)
-            raise self.translated(error) from error
+        with statement_observed(statement):
+            try:
+                cursor = self._connection().cursor(arraysize=fetch_rows, buffer_size_bytes=fetch_bytes)
+                cursor.execute(statement, dict(parameters or {}))
+            except Exception as error:
+                if cursor is not None:
+                    _close_quietly(cursor)
+                raise self.translated(error) from error
         return cursor
 
     def translated(self, error: Exception) -> WarehouseError:

@@ -1,15 +1,106 @@
-"""How a job looks to clients (``GET /api/v1/jobs/{job_id}``)."""
+"""How jobs and reads look to clients: the job (``GET /api/v1/jobs/{job_id}``, a finished
+``?wait``), the 202 of a submit, and a read's page. The serializers of shapes held in JSON
+columns (progress, result, error) only describe them for the OpenAPI document: the columns are
+answered as they are stored."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from ..models import Job
 
 
+@extend_schema_serializer(
+    description=(
+        "How far the job got: writes count batches and rows inserted, updates and deletes statements "
+        "and rows affected; keyed updates and deletes also keep the keys not found. `{}` until it starts."
+    )
+)
+class JobProgressSerializer(serializers.Serializer[dict[str, Any]]):
+    batches_total = serializers.IntegerField(required=False, help_text="Write: INSERT batches to run.")
+    batches_done = serializers.IntegerField(required=False, help_text="Write: batches landed.")
+    rows_inserted = serializers.IntegerField(required=False, help_text="Write: rows landed so far.")
+    rows_landed_before = serializers.IntegerField(
+        required=False, help_text="Write resumed after a lost worker: rows its earlier attempts landed."
+    )
+    statements_total = serializers.IntegerField(
+        required=False, help_text="Update, delete: statements to run."
+    )
+    statements_done = serializers.IntegerField(required=False, help_text="Update, delete: statements run.")
+    rows_affected = serializers.IntegerField(required=False, help_text="Update, delete: rows changed so far.")
+    not_found = serializers.ListField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Keyed update, delete: the requested keys that are not in the table.",
+    )
+
+
+@extend_schema_serializer(
+    description=(
+        'What a succeeded job did, as the original service answered it: `{"message", "count"}` for a '
+        'write; `{"data", "count", "total": null}` for an update (`data`: `[{"updated_at", '
+        '"updated_by", "not_found"?}]`) and a delete (`data`: `[{"is_deleted": true} or '
+        '{"deleted": true}, {"not_found"}?]`).'
+    )
+)
+class JobResultSerializer(serializers.Serializer[dict[str, Any]]):
+    message = serializers.CharField(required=False, help_text="Write: `Inserted N record(s) into c.s.t`.")
+    count = serializers.IntegerField(help_text="Rows inserted, updated or deleted.")
+    # DRF moves declared fields off the class, so this does not hide Serializer.data.
+    data = serializers.ListField(  # type: ignore[assignment]
+        child=serializers.DictField(), required=False, help_text="Update, delete: what was done."
+    )
+    total = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Update, delete: always null."
+    )
+
+
+@extend_schema_serializer(
+    description=(
+        "Why the job failed, or (with `retrying`) why its last attempt did and it will be tried again: "
+        "the warehouse's message and error class, or `INTERNAL_ERROR`."
+    )
+)
+class JobErrorSerializer(serializers.Serializer[dict[str, Any]]):
+    message = serializers.CharField(help_text="The warehouse's (or the service's) message.")
+    error_class = serializers.CharField(
+        allow_null=True, help_text="`TABLE_OR_VIEW_NOT_FOUND`, `PERMISSION_DENIED`, `INTERNAL_ERROR`, ..."
+    )
+    type = serializers.CharField(
+        help_text="`DatabaseError`, `TransientWarehouseError`, or an exception's class."
+    )
+    retrying = serializers.BooleanField(required=False, help_text="Present (true) while the job is retried.")
+
+
+@extend_schema_field(JobProgressSerializer)
+class JobProgressField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(JobResultSerializer)
+class JobResultField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(JobErrorSerializer)
+class JobErrorField(serializers.JSONField):
+    pass
+
+
+@extend_schema_serializer(
+    description="A job: what it does, where it stands, and once finished its result or its error."
+)
 class JobSerializer(serializers.ModelSerializer):
-    table = serializers.CharField(source="full_table_name", read_only=True)
-    status_url = serializers.SerializerMethodField()
+    table = serializers.CharField(
+        source="full_table_name", read_only=True, help_text="`catalog.schema.table`, as submitted."
+    )
+    progress = JobProgressField(read_only=True)
+    result = JobResultField(read_only=True, allow_null=True, help_text="Set when the job succeeded.")
+    error = JobErrorField(read_only=True, allow_null=True, help_text="Set when the job failed or is retried.")
+    status_url = serializers.SerializerMethodField(help_text="This job's path.")
 
     class Meta:
         model = Job
@@ -31,3 +122,34 @@ class JobSerializer(serializers.ModelSerializer):
 
     def get_status_url(self, job: Job) -> str:
         return f"/api/v1/jobs/{job.job_id}"
+
+
+@extend_schema_serializer(
+    description="A job that is stored and not finished yet: follow `status_url` (also the `Location` header)."
+)
+class JobAcceptedSerializer(serializers.Serializer[dict[str, Any]]):
+    job_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Job.Status.choices)
+    operation = serializers.ChoiceField(choices=Job.Operation.choices)
+    table = serializers.CharField(help_text="`catalog.schema.table`, as submitted.")
+    status_url = serializers.URLField(help_text="The job's URL.")
+
+
+@extend_schema_serializer(
+    description=(
+        "One page of rows. When the next row would take the answer past `RECORDS_MAX_READ_BYTES`, the page "
+        "ends before it: `truncated` is true and `next_offset` is the `offset` that reads on."
+    )
+)
+class ReadPageSerializer(serializers.Serializer[dict[str, Any]]):
+    data = serializers.ListField(  # type: ignore[assignment]
+        child=serializers.DictField(), help_text="The rows, in `inserted_at, record_uuid` order."
+    )
+    count = serializers.IntegerField(help_text="Rows in `data`.")
+    total = serializers.IntegerField(help_text="Rows matching the filters, on every page.")
+    truncated = serializers.BooleanField(
+        required=False, help_text="Present (true) when the page was cut short."
+    )
+    next_offset = serializers.IntegerField(
+        required=False, help_text="With `truncated`: the offset to read on."
+    )

@@ -17,14 +17,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from common.errors import ApiError
 from common.parsers import load_json
+from warehouse.sql import IDENTIFIER_PATTERN
 
 from ..tables import FILTER_OPS, LIST_OPS, NULL_OPS, Column
 from ..validation.filters import MAX_FILTERS_AND_UPDATES, check_parameter_budget
-from ..validation.identifiers import validate_identifier
+from ..validation.identifiers import MAX_IDENTIFIER_LENGTH, validate_identifier
 from ..validation.rows import check_rows_shape, check_update_names, compile_row_validator
 from ..validation.schema import parse_schema_definition
 
@@ -69,10 +71,36 @@ def check_filter_sizes(filters: Any) -> None:
             )
 
 
+# What the OpenAPI document (3.1: JSON Schema types) says of the fields below whose type
+# drf-spectacular cannot see; a field's ``allow_null`` adds "null" to its types.
+SCALAR_SCHEMA: dict[str, Any] = {"type": ["string", "number", "boolean"]}
+ROWS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "minItems": 1,
+    "items": {"type": "object", "additionalProperties": True},
+    "description": (
+        "The rows: objects keyed by column name, at most `RECORDS_MAX_ROWS_PER_REQUEST` (100,000) of them. "
+        "Each gets its `record_uuid` and audit columns; values follow the columns' types (DATE as "
+        "`YYYY-MM-DD`, TIMESTAMP as ISO 8601, BINARY as base64, ARRAY/MAP/STRUCT as JSON)."
+    ),
+}
+FILTER_VALUE_SCHEMA: dict[str, Any] = {
+    "type": ["string", "number", "boolean", "array"],
+    "minItems": 1,
+    "items": SCALAR_SCHEMA,
+    "description": (
+        "One value; a non-empty list for `in` / `not in`; none (or null) for `is null` / `is not null`."
+    ),
+}
+
+
 def _json_kind(value: Any) -> str:
     return {dict: "object", list: "array", type(None): "null"}.get(type(value), type(value).__name__)
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": f"^{IDENTIFIER_PATTERN}$", "maxLength": MAX_IDENTIFIER_LENGTH}
+)
 class IdentifierField(serializers.CharField):
     """A catalog, schema, table or column name; anything else is ``InvalidIdentifier`` (400)."""
 
@@ -84,6 +112,7 @@ class IdentifierField(serializers.CharField):
         return validate_identifier(super().to_internal_value(data), self.field_name or "identifier")
 
 
+@extend_schema_field(SCALAR_SCHEMA)
 class ScalarField(serializers.Field[Any, Any, Any, Any]):
     """One JSON string, number or boolean: a key or a filter value."""
 
@@ -100,6 +129,7 @@ class ScalarField(serializers.Field[Any, Any, Any, Any]):
         return value
 
 
+@extend_schema_field(ROWS_SCHEMA)
 class RowsField(serializers.Field[list[Any], Any, Any, Any]):
     """``data``: a non-empty list. Its rows are checked all at once by the compiled row
     validator (or, without a schema_definition, against the table's columns by the service)."""
@@ -165,12 +195,18 @@ class FilterListSerializer(serializers.ListSerializer[Any]):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(FILTER_VALUE_SCHEMA)
+class FilterValueField(serializers.JSONField):
+    """A filter's ``value``: any JSON here, checked against its op by ``FilterSerializer``."""
+
+
+@extend_schema_serializer(description="A condition on one column; several filters are combined with AND.")
 class FilterSerializer(serializers.Serializer[dict[str, Any]]):
     """``{"column", "op", "value"}``; ops are case-insensitive and come back lower case."""
 
     column = IdentifierField()
-    op = serializers.CharField(help_text=f"one of {', '.join(FILTER_OPS)} (case-insensitive)")
-    value = serializers.JSONField(required=False, allow_null=True, help_text="a list for in / not in")
+    op = serializers.CharField(help_text=f"One of {', '.join(FILTER_OPS)} (case-insensitive).")
+    value = FilterValueField(required=False, allow_null=True)
 
     def validate_op(self, value: str) -> str:
         op = " ".join(value.split()).lower()
@@ -206,14 +242,28 @@ def _filter_value_problem(op: str, value: Any) -> str | None:
     return None
 
 
+@extend_schema_serializer(description="One column of the table: its name, Databricks type and nullability.")
 class ColumnDefinitionSerializer(serializers.Serializer[dict[str, Any]]):
     """One ``schema_definition`` item; names and types are checked by ``parse_schema_definition``."""
 
     name = serializers.CharField(trim_whitespace=False)
-    data_type = serializers.CharField(help_text="BIGINT, DECIMAL(10,2), ARRAY<STRING>, STRUCT<a:INT>, ...")
-    nullable = serializers.BooleanField(default=True)
+    data_type = serializers.CharField(
+        help_text=(
+            "BIGINT, INT, INTEGER, SMALLINT, TINYINT, DOUBLE, FLOAT, DECIMAL(p,s), STRING, VARCHAR(n), "
+            "CHAR(n), BOOLEAN, DATE, TIMESTAMP, TIMESTAMP_NTZ, BINARY, ARRAY<...>, MAP<...>, STRUCT<...>."
+        )
+    )
+    nullable = serializers.BooleanField(
+        default=True, help_text="Whether the column takes nulls (and may be left out)."
+    )
 
 
+@extend_schema_serializer(
+    description=(
+        "Rows to insert into `catalog.schema.table`, checked against the table's real columns (and "
+        "`schema_definition`, when given) before the job is stored."
+    )
+)
 class WriteSerializer(serializers.Serializer[dict[str, Any]]):
     """``POST /records/write``. ``validated_data``: catalog, schema, table, auto_create,
     ``columns`` (Column tuple, or None without schema_definition), ``schema_definition``
@@ -224,13 +274,20 @@ class WriteSerializer(serializers.Serializer[dict[str, Any]]):
     table = IdentifierField()
     # DRF moves declared fields off the class, so this does not hide Serializer.data.
     data = RowsField()  # type: ignore[assignment]
-    auto_create = serializers.BooleanField(default=False)
+    auto_create = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "Create the table from `schema_definition` (plus the 8 audit columns) when it does not exist; "
+            "the catalog and schema must exist."
+        ),
+    )
     schema_definition: serializers.ListSerializer[Any] = serializers.ListSerializer(
         child=ColumnDefinitionSerializer(),
         required=False,
         allow_null=True,
         allow_empty=False,
         max_length=MAX_SCHEMA_COLUMNS,
+        help_text="The table's columns: required with `auto_create`; rows are validated against it.",
     )
 
     def validate_schema_definition(self, value: list[dict[str, Any]] | None) -> tuple[Column, ...] | None:
@@ -262,15 +319,24 @@ class _KeyedSerializer(serializers.Serializer[dict[str, Any]]):
     catalog = IdentifierField()
     schema = IdentifierField()
     table = IdentifierField()
-    key_column = IdentifierField(required=False, allow_null=True)
-    key_value = ScalarField(required=False, allow_null=True)
-    key_values = KeyListField(child=ScalarField(), required=False, allow_null=True, allow_empty=False)
+    key_column = IdentifierField(
+        required=False, allow_null=True, help_text="The column the keys are values of (with a key method)."
+    )
+    key_value = ScalarField(required=False, allow_null=True, help_text="One key.")
+    key_values = KeyListField(
+        child=ScalarField(),
+        required=False,
+        allow_null=True,
+        allow_empty=False,
+        help_text="Several keys, at most `RECORDS_MAX_ROWS_PER_REQUEST`.",
+    )
     filters = FilterListSerializer(
         child=FilterSerializer(),
         required=False,
         allow_null=True,
         allow_empty=False,
         max_length=MAX_FILTERS_AND_UPDATES,
+        help_text="Conditions combined with AND: the rows they match.",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -288,13 +354,20 @@ class _KeyedSerializer(serializers.Serializer[dict[str, Any]]):
         return selected
 
 
+@extend_schema_serializer(description="One key and the changes of its row.")
 class BulkUpdateSerializer(serializers.Serializer[dict[str, Any]]):
     """One ``bulk_updates`` item: a key and its own updates."""
 
     key_value = ScalarField()
-    updates = UpdatesField()
+    updates = UpdatesField(help_text="New values by column name.")
 
 
+@extend_schema_serializer(
+    description=(
+        "Changes to rows of `catalog.schema.table`, chosen by exactly one of `key_value`, `key_values`, "
+        "`bulk_updates` (each item its own changes) or `filters`; `updated_at` and `updated_by` are set."
+    )
+)
 class UpdateSerializer(_KeyedSerializer):
     """``PUT /records/update``: the seed's four scenarios; ``updates`` is in ``validated_data``
     except with bulk_updates, whose items carry their own."""
@@ -302,9 +375,18 @@ class UpdateSerializer(_KeyedSerializer):
     methods = ("key_value", "key_values", "bulk_updates", "filters")
 
     bulk_updates = RowCountedListSerializer(
-        child=BulkUpdateSerializer(), required=False, allow_null=True, allow_empty=False
+        child=BulkUpdateSerializer(),
+        required=False,
+        allow_null=True,
+        allow_empty=False,
+        help_text="Per-key changes (with `key_column`); no `updates` beside them.",
     )
-    updates = UpdatesField(required=False, allow_null=True, max_columns=MAX_FILTERS_AND_UPDATES)
+    updates = UpdatesField(
+        required=False,
+        allow_null=True,
+        max_columns=MAX_FILTERS_AND_UPDATES,
+        help_text="New values by column name (not with `bulk_updates`).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         selected = super().validate(attrs)
@@ -322,13 +404,20 @@ class UpdateSerializer(_KeyedSerializer):
         return selected
 
 
+@extend_schema_serializer(
+    description=(
+        "Rows of `catalog.schema.table` to delete, chosen by exactly one of `key_value`, `key_values` "
+        "or `filters`; soft (`is_deleted`, `deleted_at/by` set: the table needs `is_deleted`) unless "
+        "`soft` is false."
+    )
+)
 class DeleteSerializer(_KeyedSerializer):
     """``DELETE /records/delete``: the seed's three scenarios. ``soft`` defaults to true, so
     a delete that does not say otherwise can be undone."""
 
     methods = ("key_value", "key_values", "filters")
 
-    soft = serializers.BooleanField(default=True)
+    soft = serializers.BooleanField(default=True, help_text="False: the rows are removed.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         return {**super().validate(attrs), "soft": attrs["soft"]}
@@ -341,15 +430,17 @@ class ReadQuerySerializer(serializers.Serializer[dict[str, Any]]):
     catalog = IdentifierField()
     schema = IdentifierField()
     table = IdentifierField()
-    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
-    offset = serializers.IntegerField(min_value=0, max_value=MAX_READ_OFFSET, default=0)
-    columns = serializers.CharField(default="*", allow_blank=True, help_text="comma-separated names, or *")
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100, help_text="Rows per page.")
+    offset = serializers.IntegerField(
+        min_value=0, max_value=MAX_READ_OFFSET, default=0, help_text="Matching rows to skip."
+    )
+    columns = serializers.CharField(default="*", allow_blank=True, help_text="Comma-separated names, or *.")
     filters = serializers.CharField(
         required=False,
         allow_blank=True,
-        help_text='JSON list, e.g. [{"column":"status","op":"=","value":"x"}]',
+        help_text='A JSON list of filters, e.g. [{"column":"status","op":"=","value":"x"}].',
     )
-    include_deleted = serializers.BooleanField(default=False)
+    include_deleted = serializers.BooleanField(default=False, help_text="Also soft-deleted rows.")
 
     def validate_columns(self, value: str) -> list[str] | None:
         names = [name.strip() for name in value.split(",") if name.strip()]  # "a,b," is a, b

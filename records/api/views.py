@@ -7,14 +7,14 @@ from typing import Any, cast
 from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.authentication import ApiKeyAuthentication
+from access.forwarded import API_AUTHENTICATION_CLASSES
 from access.grants import privilege_require
 from access.models import ApiClient
 from common.pagination import CheckedLimitOffsetPagination
@@ -25,24 +25,18 @@ from ..jobs.selectors import jobs_of
 from ..jobs.submit import records_submit
 from ..models import Job
 from ..reads import records_read
+from . import schema as doc
 from .headers import idempotency_key
-from .representations import JobSerializer
+from .representations import JobAcceptedSerializer, JobSerializer, ReadPageSerializer
 from .serializers import DeleteSerializer, ReadQuerySerializer, UpdateSerializer, WriteSerializer
 from .waiting import wait_for, wait_seconds
 
-WAIT_PARAMETER = OpenApiParameter(
-    "wait", int, description="seconds (0-30) to wait for the job to finish before answering 202"
-)
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    "Idempotency-Key", str, location=OpenApiParameter.HEADER, description="same key + same body = same job"
-)
 
-
-# The base of every records endpoint: the caller is the API key's client; bodies are JSON
-# nested at most common.parsers.MAX_JSON_NESTING levels (deeper is a 400). (A comment, not a
-# docstring: drf-spectacular would show a docstring as the description of every endpoint.)
 class ApiKeyView(APIView):
-    authentication_classes = [ApiKeyAuthentication]
+    """The base of every records endpoint: the caller is the API key's client; bodies are JSON
+    nested at most ``common.parsers.MAX_JSON_NESTING`` levels (deeper is a 400)."""
+
+    authentication_classes = API_AUTHENTICATION_CLASSES
     permission_classes = [IsAuthenticated]
     parser_classes = [NestingLimitedJSONParser]
 
@@ -91,8 +85,21 @@ class JobSubmitView(ApiKeyView):
     put = delete = post
 
 
+SUBMIT_DESCRIPTION = (
+    "\n\nA durable job: `202 Accepted` with the job's URL once it is stored; a worker then runs it on "
+    "the warehouse, and jobs on one table take effect in submission order. With `?wait=N` the answer "
+    "is the finished job when it finishes within N seconds. Needs `MODIFY` on the table."
+)
+
+
 def _submit_view(
-    operation: str, method: str, serializer: type[Any], description: str, finished_status: int = 200
+    operation: str,
+    method: str,
+    serializer: type[Any],
+    summary: str,
+    description: str,
+    examples: list[OpenApiExample],
+    finished_status: int = 200,
 ) -> type[JobSubmitView]:
     """The submit endpoint of ``operation``: one HTTP ``method``, documented for OpenAPI."""
     view = type(
@@ -106,11 +113,32 @@ def _submit_view(
             "finished_status": finished_status,
         },
     )
+    finished: dict[int, OpenApiResponse] = {
+        status.HTTP_200_OK: OpenApiResponse(
+            JobSerializer,
+            description="Finished within `wait`"
+            + (": failed." if finished_status != 200 else " (or failed)."),
+        )
+    }
+    if finished_status != status.HTTP_200_OK:
+        finished[finished_status] = OpenApiResponse(
+            JobSerializer, description="Finished within `wait`: succeeded."
+        )
     schema = extend_schema(
+        operation_id=f"records_{operation}",
+        summary=summary,
+        description=description + SUBMIT_DESCRIPTION,
+        tags=["records"],
         request=serializer,
-        parameters=[WAIT_PARAMETER, IDEMPOTENCY_PARAMETER],
-        responses={202: dict},
-        description=description,
+        parameters=doc.SUBMIT_PARAMETERS,
+        responses={
+            status.HTTP_202_ACCEPTED: OpenApiResponse(
+                JobAcceptedSerializer, description="Stored; a worker runs it (`Location`: the job)."
+            ),
+            **finished,
+            **doc.SUBMIT_ERRORS,
+        },
+        examples=examples,
     )
     return cast(type[JobSubmitView], extend_schema_view(**{method: schema})(view))
 
@@ -119,27 +147,52 @@ RecordsWriteView = _submit_view(
     Job.Operation.WRITE,
     "post",
     WriteSerializer,
-    "Insert rows (optionally creating the table): a job.",
+    "Insert rows",
+    "Insert rows, creating the table first with `auto_create` (needs `CREATE_TABLE` on the schema "
+    "when the table does not exist). Rows are checked against the table's columns (or "
+    "`schema_definition`) before the job is stored: a row that does not fit is a 400 naming it.",
+    [*doc.WRITE_EXAMPLES, *doc.WRITE_RESPONSE_EXAMPLES],
     finished_status=status.HTTP_201_CREATED,
 )
 RecordsUpdateView = _submit_view(
     Job.Operation.UPDATE,
     "put",
     UpdateSerializer,
-    "Update rows by key, keys, bulk per-key updates or filters: a job.",
+    "Update rows",
+    "Update rows by one key, several keys with the same changes, per-key changes (`bulk_updates`) "
+    "or filters. The job's result names the keys not found.",
+    [*doc.UPDATE_EXAMPLES, *doc.UPDATE_RESPONSE_EXAMPLES],
 )
 RecordsDeleteView = _submit_view(
     Job.Operation.DELETE,
     "delete",
     DeleteSerializer,
-    "Soft- or hard-delete rows by key, keys or filters: a job.",
+    "Delete rows",
+    "Soft-delete (the default) or hard-delete (`soft: false`) rows by one key, several keys or "
+    "filters. The body is JSON, as for the other submits. The job's result names the keys not found.",
+    [*doc.DELETE_EXAMPLES, *doc.DELETE_RESPONSE_EXAMPLES],
 )
 
 
 class RecordsReadView(ApiKeyView):
-    @extend_schema(parameters=[ReadQuerySerializer], responses={200: dict})
+    @extend_schema(
+        operation_id="records_read",
+        summary="Read rows",
+        description=(
+            "Rows of a table, synchronously, in `inserted_at, record_uuid` order (pages do not overlap); "
+            "soft-deleted rows are left out unless `include_deleted`. `total` counts every matching row. A "
+            "page that would exceed `RECORDS_MAX_READ_BYTES` ends early with `truncated` and `next_offset`. "
+            "Needs `SELECT` on the table."
+        ),
+        tags=["records"],
+        parameters=[ReadQuerySerializer, *doc.READ_PARAMETERS],
+        responses={
+            200: OpenApiResponse(ReadPageSerializer, description="A page of rows."),
+            **doc.READ_ERRORS,
+        },
+        examples=doc.READ_RESPONSE_EXAMPLES,
+    )
     def get(self, request: Request) -> Response:
-        """Read rows synchronously: ``{"data", "count", "total"}``."""
         serializer = ReadQuerySerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         query = serializer.validated_data
@@ -147,6 +200,17 @@ class RecordsReadView(ApiKeyView):
         return Response(records_read(**query))
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="jobs_list",
+        summary="List your jobs",
+        description="The caller's jobs, newest first, a page at a time, optionally filtered.",
+        tags=["jobs"],
+        parameters=doc.JOB_LIST_PARAMETERS,
+        responses={200: OpenApiResponse(JobSerializer, description="A page of jobs."), **doc.JOB_LIST_ERRORS},
+        examples=doc.JOB_EXAMPLES,
+    )
+)
 class JobListView(ApiKeyView, generics.ListAPIView):
     serializer_class = JobSerializer
     # limit 1-200, offset 0-2**31-1; anything else is a 400 (DRF's own class clamps or ignores).
@@ -162,7 +226,14 @@ class JobListView(ApiKeyView, generics.ListAPIView):
 
 
 class JobDetailView(ApiKeyView):
-    @extend_schema(responses={200: JobSerializer})
+    @extend_schema(
+        operation_id="jobs_retrieve",
+        summary="Get a job",
+        description="One of the caller's jobs: its status, progress, and once finished its result or error.",
+        tags=["jobs"],
+        responses={200: OpenApiResponse(JobSerializer, description="The job."), **doc.JOB_DETAIL_ERRORS},
+        examples=doc.JOB_EXAMPLES,
+    )
     def get(self, request: Request, job_id: str) -> HttpResponseBase:
         """One of the caller's jobs; another client's job is a 404."""
         job = get_object_or_404(Job.objects.defer("payload"), job_id=job_id, client=self.client)

@@ -14,7 +14,7 @@ import random
 import socket
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timedelta
@@ -37,7 +37,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from common.signals import job_failed
+from common.signals import job_failed, job_finished, job_started
 
 from ..models import Job
 from .errors import JobFailed, JobLost
@@ -83,7 +83,9 @@ def job_claim(job_pk: int) -> Job | None:
     )
     if claimed != 1:
         return None
-    return Job.objects.get(pk=job_pk)
+    job = Job.objects.get(pk=job_pk)
+    _announce_started([job])
+    return job
 
 
 def _takeable(now: datetime) -> Q:
@@ -135,7 +137,36 @@ def job_claim_followers(head: Job, followers: Sequence[int]) -> list[Job]:
             transaction.set_rollback(True)
             return []
     jobs = {job.pk: job for job in Job.objects.filter(pk__in=followers).defer("payload")}
+    _announce_started(jobs.values())
     return [jobs[pk] for pk in followers]
+
+
+def _announce_started(jobs: Iterable[Job]) -> None:
+    """``common.signals.job_started`` for each claimed job (metrics: the queue wait)."""
+    for job in jobs:
+        job_started.send_robust(
+            sender=Job,
+            job_id=str(job.job_id),
+            operation=str(job.operation),
+            attempts=job.attempts,
+            submitted_at=job.submitted_at,
+            started_at=job.started_at,
+        )
+
+
+def _announce_finished(job: Job) -> None:
+    """``common.signals.job_finished`` for a job this attempt just finished (metrics)."""
+    succeeded = job.status == Job.Status.SUCCEEDED
+    job_finished.send_robust(
+        sender=Job,
+        job_id=str(job.job_id),
+        operation=str(job.operation),
+        status=str(job.status),
+        submitted_at=job.submitted_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        rows=(job.result or {}).get("count") if succeeded else None,
+    )
 
 
 def _held(job: Job) -> QuerySet[Job]:
@@ -242,6 +273,10 @@ def jobs_succeed(jobs: Sequence[Job], results: Sequence[dict[str, Any]]) -> int:
             finished_at,
         )
         logger.info("job %s succeeded: %s", job.job_id, by_pk[job.pk].get("message"))
+        # Which of a partly lost group this attempt finished is unknown: those are not
+        # announced rather than announced twice (the attempt holding the others announces them).
+        if finished == len(jobs):
+            _announce_finished(job)
     job_publish_next(jobs[-1])
     return finished
 
@@ -348,6 +383,7 @@ def _finish(
         )
         return False
     job.status, job.result, job.error, job.finished_at = status, result, error, finished_at
+    _announce_finished(job)
     if publish_next:
         job_publish_next(job)
     return True

@@ -8,6 +8,7 @@ from functools import partial
 
 from celery import shared_task
 
+from common.logging import job_log_context
 from warehouse.exceptions import PermanentWarehouseError, TransientWarehouseError
 from warehouse.sql import ParameterTooLarge
 
@@ -34,6 +35,14 @@ def job_run_task(job_pk: int) -> None:
     head = lifecycle.job_claim(job_pk)
     if head is None:
         return
+    # Every line logged while it runs carries its job_id (a group's: its head's, then each
+    # job's own while they run one by one).
+    with job_log_context(head.job_id):
+        _run_claimed(head)
+
+
+def _run_claimed(head: Job) -> None:
+    """Run a claimed job, alone or with the writes grouped behind it."""
     try:
         group = job_group(head)
     except Exception:  # deciding the group must not leave the head running
@@ -94,8 +103,9 @@ def _run_group(group: Group) -> None:
             getattr(error, "error_class", type(error).__name__),
         )
         for index, job in enumerate(jobs):
-            if not _run_alone(job, then=jobs[index + 1 :]):
-                return
+            with job_log_context(job.job_id):
+                if not _run_alone(job, then=jobs[index + 1 :]):
+                    return
         return
     except Exception as error:
         logger.exception("group of %s jobs on %s: unexpected error", len(jobs), group.table)

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from .address import DEFAULT_URL, URL_ENV, InvalidAddress, configured_url, port_of
 from .engine import Engine
 from .errors import LocalWarehouseError
 from .faults import FaultInjectingHandler
@@ -19,7 +20,6 @@ from .token import TOKEN_ENV, ensure_token
 
 logger = logging.getLogger("warehouse.local")
 
-DEFAULT_PORT = 8765
 DEFAULT_DATA_DIR = Path("var") / "warehouse"
 DEFAULT_TOKEN_FILE = Path("var") / "local-warehouse-token"
 
@@ -28,7 +28,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser = parser or argparse.ArgumentParser(prog="python -m warehouse.local", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)"
+        "--port",
+        type=int,
+        default=None,
+        help=f"port (default: the port of {URL_ENV}, {DEFAULT_URL} when unset; 0 picks a free one)",
     )
     parser.add_argument(
         "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="one DuckDB file per catalog lives here"
@@ -86,7 +89,8 @@ def serve(options: argparse.Namespace) -> None:
         fail_status=options.fail_status,
         seed=options.seed,
     )
-    server = LocalWarehouseServer((options.host, options.port), handler, ensure_token(options.token_file))
+    port = options.port if options.port is not None else port_of(configured_url())
+    server = LocalWarehouseServer((options.host, port), handler, ensure_token(options.token_file))
     host, port = str(server.server_address[0]), int(server.server_address[1])
     # Tests read this line from stdout to learn the port when started with --port 0.
     sys.stdout.write(f"local warehouse listening on http://{host}:{port}/sql/1.0/warehouses/local\n")
@@ -114,4 +118,7 @@ def serve(options: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    serve(build_parser().parse_args(argv))
+    try:
+        serve(build_parser().parse_args(argv))
+    except InvalidAddress as error:
+        raise SystemExit(str(error)) from None

@@ -6,8 +6,9 @@ from argparse import ArgumentParser, Namespace
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from warehouse.local.address import InvalidAddress, port_of
 from warehouse.local.cli import build_parser, serve
 
 
@@ -18,9 +19,15 @@ class Command(BaseCommand):
         build_parser(parser)
         parser.set_defaults(
             data_dir=settings.BASE_DIR / "var" / "warehouse",
-            port=settings.LOCAL_WAREHOUSE_PORT,
             token_file=settings.LOCAL_WAREHOUSE_TOKEN_FILE,
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["port"] is None:
+            # Where the service's clients connect (LOCAL_WAREHOUSE_URL, .env included), so the
+            # warehouse and every process agree without a second setting.
+            try:
+                options["port"] = port_of(settings.LOCAL_WAREHOUSE_URL)
+            except InvalidAddress as error:
+                raise CommandError(str(error)) from None
         serve(Namespace(**options))

@@ -1,0 +1,353 @@
+"""The records API's OpenAPI description beyond its serializers: the parameters of submits,
+reads and the jobs list, examples (the original service's request bodies, and answers as this
+service gives them) and each operation's error responses. (The API key schemes are described
+by ``access.authentication.ApiKeyScheme``.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
+
+from common.errors import error_body
+from common.openapi import error_responses
+
+from .headers import MAX_IDEMPOTENCY_KEY_LENGTH
+
+# --- parameters ------------------------------------------------------------------------------
+
+WAIT_PARAMETER = OpenApiParameter(
+    "wait",
+    {"type": "number", "minimum": 0, "maximum": settings.RECORDS_MAX_WAIT_SECONDS},
+    description=(
+        "Seconds (0 to `RECORDS_MAX_WAIT_SECONDS`) to wait for the job to finish: the finished job "
+        "(200/201) if it finishes in time, else the 202 as without `wait`."
+    ),
+)
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH,
+        "pattern": "^[\\x20-\\x7e]+$",
+    },
+    OpenApiParameter.HEADER,
+    description=(
+        "Makes a retry safe: the same key with the same body answers the same job; with another body, "
+        "a 409. 1 to 255 printable ASCII characters."
+    ),
+)
+# No examples for these two: Swagger UI would fill them in for every try, and one key reused
+# with another body is a 409.
+SUBMIT_PARAMETERS = [WAIT_PARAMETER, IDEMPOTENCY_PARAMETER]
+
+SEED_TABLE = {"catalog": "oil_gas_catalog", "schema": "production_schema", "table": "wells"}
+SEED_READ_FILTERS = (
+    '[{"column":"oileur","op":">","value":100000},{"column":"spuddate","op":"like","value":"%2024"}]'
+)
+
+
+def _read_parameter(name: str, description: str, value: str, *, required: bool = False) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        OpenApiTypes.STR,
+        required=required,
+        description=description,
+        examples=[OpenApiExample("the original service's read", value=value)],
+    )
+
+
+# The read's parameters as ReadQuerySerializer documents them, these with the seed's values.
+READ_PARAMETERS = [
+    _read_parameter("catalog", "The table's catalog.", SEED_TABLE["catalog"], required=True),
+    _read_parameter("schema", "The table's schema.", SEED_TABLE["schema"], required=True),
+    _read_parameter("table", "The table.", SEED_TABLE["table"], required=True),
+    _read_parameter(
+        "columns",
+        "Comma-separated column names; `*` (the default) for all.",
+        "api10,api14,wellname,oileur,gaseur",
+    ),
+    _read_parameter(
+        "filters",
+        (
+            'A JSON list of `{"column", "op", "value"}` filters combined with AND (the `Filter` schema); ops '
+            "`=, !=, >, <, >=, <=, like, in, not in, is null, is not null`."
+        ),
+        SEED_READ_FILTERS,
+    ),
+]
+
+JOB_STATUSES = ["queued", "running", "succeeded", "failed"]
+JOB_OPERATIONS = ["write", "update", "delete"]
+JOB_LIST_PARAMETERS = [
+    OpenApiParameter("status", OpenApiTypes.STR, enum=JOB_STATUSES, description="Only jobs in this status."),
+    OpenApiParameter(
+        "operation", OpenApiTypes.STR, enum=JOB_OPERATIONS, description="Only jobs of this operation."
+    ),
+    OpenApiParameter(
+        "table",
+        OpenApiTypes.STR,
+        description="Only jobs on this table: `catalog.schema.table` (case-insensitive).",
+    ),
+]
+
+# --- request examples: the original service's bodies -------------------------------------------
+
+WELLS_DEFINITION = [
+    {"name": "api10", "data_type": "BIGINT", "nullable": False},
+    {"name": "api14", "data_type": "BIGINT", "nullable": False},
+    {"name": "wellname", "data_type": "STRING", "nullable": False},
+    {"name": "spuddate", "data_type": "STRING", "nullable": True},
+    {"name": "firstproddate", "data_type": "STRING", "nullable": True},
+    {"name": "compldate", "data_type": "STRING", "nullable": True},
+    {"name": "oileur", "data_type": "DOUBLE", "nullable": True},
+    {"name": "gaseur", "data_type": "DOUBLE", "nullable": True},
+    {"name": "wellspacing", "data_type": "DOUBLE", "nullable": True},
+]
+WELL = {
+    "api10": 4201234567,
+    "api14": 42012345671234,
+    "wellname": "SMITH 1-15H",
+    "spuddate": "01/15/2024",
+    "firstproddate": "03/20/2024",
+    "compldate": "03/10/2024",
+    "oileur": 125000.50,
+    "gaseur": 450000.75,
+    "wellspacing": 640.0,
+}
+KEYS = [4201234567, 4201234568, 4201234569]
+
+
+def _request(name: str, summary: str, value: dict[str, Any]) -> OpenApiExample:
+    return OpenApiExample(name, summary=summary, value={**SEED_TABLE, **value}, request_only=True)
+
+
+WRITE_EXAMPLES = [
+    _request(
+        "wells with auto_create",
+        "Create the wells table if needed and insert a row",
+        {"auto_create": True, "schema_definition": WELLS_DEFINITION, "data": [WELL]},
+    ),
+]
+UPDATE_EXAMPLES = [
+    _request(
+        "one key",
+        "Scenario 1: one row by its key",
+        {"key_column": "api10", "key_value": KEYS[0], "updates": {"oileur": 130000.00, "gaseur": 475000.00}},
+    ),
+    _request(
+        "several keys",
+        "Scenario 2: several rows, the same changes",
+        {"key_column": "api10", "key_values": KEYS, "updates": {"wellspacing": 640.0}},
+    ),
+    _request(
+        "bulk updates",
+        "Scenario 3: several rows, each its own changes",
+        {
+            "key_column": "api10",
+            "bulk_updates": [
+                {"key_value": KEYS[0], "updates": {"oileur": 130000.00, "gaseur": 475000.00}},
+                {"key_value": KEYS[1], "updates": {"wellspacing": 320.0}},
+                {"key_value": KEYS[2], "updates": {"compldate": "05/15/2024"}},
+            ],
+        },
+    ),
+    _request(
+        "filters",
+        "Scenario 4: the rows the filters match",
+        {"filters": [{"column": "oileur", "op": "<", "value": 100000}], "updates": {"wellspacing": 640.0}},
+    ),
+]
+DELETE_EXAMPLES = [
+    _request(
+        "one key",
+        "Scenario 1: one row by its key",
+        {"key_column": "api10", "key_value": KEYS[0], "soft": True},
+    ),
+    _request(
+        "several keys",
+        "Scenario 2: several rows by their keys",
+        {"key_column": "api10", "key_values": KEYS, "soft": True},
+    ),
+    _request(
+        "filters",
+        "Scenario 3: the rows the filters match",
+        {"filters": [{"column": "oileur", "op": "=", "value": 0}], "soft": True},
+    ),
+]
+
+# --- response examples ----------------------------------------------------------------------
+
+JOB_ID = "6f1c2b9e-5d3a-4c1b-9a7e-2f4d8c6b1a03"
+WELLS = "oil_gas_catalog.production_schema.wells"
+_TIMES = {
+    "submitted_at": "2025-12-06T10:30:00.000000Z",
+    "started_at": "2025-12-06T10:30:00.041000Z",
+    "finished_at": "2025-12-06T10:30:00.162000Z",
+}
+
+
+def _job(operation: str, status: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "job_id": JOB_ID,
+        "operation": operation,
+        "status": status,
+        "table": WELLS,
+        **_TIMES,
+        "attempts": 1,
+        "progress": {},
+        "result": None,
+        "error": None,
+        "status_url": f"/api/v1/jobs/{JOB_ID}",
+        **fields,
+    }
+
+
+def _accepted(operation: str) -> OpenApiExample:
+    return OpenApiExample(
+        "queued",
+        value={
+            "job_id": JOB_ID,
+            "status": "queued",
+            "operation": operation,
+            "table": WELLS,
+            "status_url": f"http://127.0.0.1:8000/api/v1/jobs/{JOB_ID}",
+        },
+        response_only=True,
+        status_codes=[202],
+    )
+
+
+WRITE_SUCCEEDED = _job(
+    "write",
+    "succeeded",
+    progress={"batches_total": 1, "batches_done": 1, "rows_inserted": 1},
+    result={"message": f"Inserted 1 record(s) into {WELLS}", "count": 1},
+)
+FAILED = {
+    "finished_at": _TIMES["finished_at"],
+    "result": None,
+    "error": {
+        "message": f"[TABLE_OR_VIEW_NOT_FOUND] The table or view `{WELLS}` cannot be found.",
+        "error_class": "TABLE_OR_VIEW_NOT_FOUND",
+        "type": "DatabaseError",
+    },
+}
+UPDATE_SUCCEEDED = _job(
+    "update",
+    "succeeded",
+    progress={"statements_total": 1, "statements_done": 1, "rows_affected": 2, "not_found": [4201234569]},
+    result={
+        "data": [
+            {
+                "updated_at": "2025-12-06T10:30:00.150000+00:00",
+                "updated_by": "etl-nightly",
+                "not_found": [4201234569],
+            }
+        ],
+        "count": 2,
+        "total": None,
+    },
+)
+DELETE_SUCCEEDED = _job(
+    "delete",
+    "succeeded",
+    progress={"statements_total": 1, "statements_done": 1, "rows_affected": 2, "not_found": [4201234569]},
+    result={"data": [{"is_deleted": True}, {"not_found": [4201234569]}], "count": 2, "total": None},
+)
+
+
+def _finished(status: int, name: str, job: dict[str, Any]) -> OpenApiExample:
+    return OpenApiExample(name, value=job, response_only=True, status_codes=[status])
+
+
+WRITE_RESPONSE_EXAMPLES = [
+    _accepted("write"),
+    _finished(201, "succeeded", WRITE_SUCCEEDED),
+    _finished(200, "failed", _job("write", "failed", **FAILED)),
+]
+UPDATE_RESPONSE_EXAMPLES = [_accepted("update"), _finished(200, "succeeded", UPDATE_SUCCEEDED)]
+DELETE_RESPONSE_EXAMPLES = [_accepted("delete"), _finished(200, "succeeded", DELETE_SUCCEEDED)]
+READ_RESPONSE_EXAMPLES = [
+    OpenApiExample(
+        "the original service's read",
+        value={
+            "data": [
+                {
+                    "api10": 4201234567,
+                    "api14": 42012345671234,
+                    "wellname": "SMITH 1-15H",
+                    "oileur": 125000.50,
+                    "gaseur": 450000.75,
+                }
+            ],
+            "count": 1,
+            "total": 150,
+        },
+        response_only=True,
+    ),
+    OpenApiExample(
+        "a page cut at RECORDS_MAX_READ_BYTES",
+        value={
+            "data": [{"id": 0, "notes": "..."}, {"id": 1, "notes": "..."}],
+            "count": 2,
+            "total": 40,
+            "truncated": True,
+            "next_offset": 2,
+        },
+        response_only=True,
+    ),
+]
+JOB_EXAMPLES = [OpenApiExample("a write that succeeded", value=WRITE_SUCCEEDED, response_only=True)]
+
+# --- error responses of each operation --------------------------------------------------------
+
+SUBMIT_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 429, 500, 503)
+
+
+def _query_error(loc: str, msg: str) -> tuple[str, dict[str, Any]]:
+    errors = [{"type": "max_value", "loc": ["query", loc], "msg": msg}]
+    return "validation error", error_body("Validation error", {"errors": errors})
+
+
+READ_ERRORS = error_responses(
+    400,
+    401,
+    403,
+    404,
+    413,
+    414,
+    429,
+    500,
+    503,
+    descriptions={
+        400: (
+            "A query parameter is invalid (`Validation error` with `details.errors`, `loc` starting with "
+            "`query`), `filters` is not a JSON list of filters, or a name is not an identifier."
+        ),
+        413: (
+            "A row alone is larger than `RECORDS_MAX_READ_BYTES` (read fewer `columns`), or an `in` filter "
+            "lists more than `RECORDS_MAX_IN_VALUES` values."
+        ),
+    },
+    examples={400: _query_error("limit", "Ensure this value is less than or equal to 1000.")},
+)
+JOB_LIST_ERRORS = error_responses(
+    400,
+    401,
+    429,
+    500,
+    descriptions={400: "`limit` or `offset` is out of range (`Validation error`)."},
+    examples={400: _query_error("limit", "Ensure this value is less than or equal to 200.")},
+)
+JOB_DETAIL_ERRORS = error_responses(
+    401,
+    404,
+    429,
+    500,
+    descriptions={404: "The caller has no job with this id (another client's job is not found either)."},
+    examples={404: ("no such job", error_body("No Job matches the given query."))},
+)
