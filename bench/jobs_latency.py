@@ -48,6 +48,8 @@ def measure(jobs: int, rows: int, latency_ms: float) -> dict[str, Any]:
         LOCAL_WAREHOUSE_URL=warehouse.url,
         DATABRICKS_LOGGING_ENABLED="false",
         DJANGO_DEBUG="false",
+        DJANGO_SECURE_SSL_REDIRECT="false",  # the test client speaks plain HTTP
+        API_THROTTLE_CLIENT_RATE="",
         DJANGO_SECRET_KEY="bench-only-secret-key-not-for-any-deployment-0123456789",  # noqa: S106 (a throwaway tree)
     )
     try:

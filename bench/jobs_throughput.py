@@ -147,7 +147,7 @@ def _count(stack: Stack, table: str) -> tuple[int, int]:
         dbsql.connect(
             server_hostname="127.0.0.1",
             http_path="/sql/1.0/warehouses/local",
-            access_token="local",  # noqa: S106 (the local warehouse takes any token)
+            access_token=stack.env["LOCAL_WAREHOUSE_TOKEN"],
             _connection_uri=f"{stack.warehouse_url}/sql/1.0/warehouses/local",
             enable_telemetry=False,
         ) as connection,

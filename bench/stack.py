@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -64,6 +65,8 @@ class Stack:
             "CACHE_DIR": str(self.work / "cache"),
             "LOCAL_WAREHOUSE_URL": f"http://127.0.0.1:{self.warehouse_port}/sql/1.0/warehouses/local",
             "DATABRICKS_LOGGING_ENABLED": "false",
+            # The warehouse's token, shared by its clients and the benchmark's own connection.
+            "LOCAL_WAREHOUSE_TOKEN": secrets.token_urlsafe(16),
             "WEB_PORT": str(self.web_port),
             "PORT": str(self.web_port),
             **(env or {}),

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import secrets
 import statistics
 import tempfile
 import time
@@ -105,6 +107,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each method; the median is reported")
     options = parser.parse_args()
 
+    # The warehouse this script starts takes its token from the environment, as the connection does.
+    os.environ.setdefault("LOCAL_WAREHOUSE_TOKEN", secrets.token_urlsafe(16))
     with tempfile.TemporaryDirectory() as data_dir:
         process = LocalWarehouseProcess(
             Path(data_dir), extra_args=("--ensure-schema", "bench.s", "--latency-ms", str(options.latency_ms))
@@ -121,7 +125,7 @@ def run(process: LocalWarehouseProcess, options: argparse.Namespace) -> None:
     connection = sql.connect(
         server_hostname="127.0.0.1",
         http_path="/sql/1.0/warehouses/local",
-        access_token="local",  # noqa: S106 (the local warehouse takes any token)
+        access_token=os.environ["LOCAL_WAREHOUSE_TOKEN"],
         _connection_uri=process.url,
         enable_telemetry=False,
     )
