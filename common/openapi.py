@@ -176,8 +176,8 @@ RESPONSE_HEADERS = (
         "Retry-After",
         OpenApiTypes.INT,
         OpenApiParameter.HEADER,
-        response=[429, 503],
-        description="Seconds to wait before retrying.",
+        response=[202, 429, 503],
+        description="Seconds to wait before retrying (on a 202: before asking for the job's status).",
     ),
 )
 

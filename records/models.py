@@ -1,4 +1,4 @@
-"""The durable job: a write, update or delete stored before the client is answered."""
+"""The durable job: a write, upsert, update or delete stored before the client is answered."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from common.encoders import FastJSONEncoder
 
 
 class Job(models.Model):
-    """One write, update or delete request and its execution state.
+    """One write, upsert, update or delete request and its execution state.
 
     The primary key is a sequence, so it orders jobs by submission: jobs on one table run in
     that order. Clients see ``job_id``, a UUID.
@@ -20,6 +20,7 @@ class Job(models.Model):
 
     class Operation(models.TextChoices):
         WRITE = "write", "write"
+        UPSERT = "upsert", "upsert"
         UPDATE = "update", "update"
         DELETE = "delete", "delete"
 
@@ -28,6 +29,7 @@ class Job(models.Model):
         RUNNING = "running", "running"
         SUCCEEDED = "succeeded", "succeeded"
         FAILED = "failed", "failed"
+        CANCELED = "canceled", "canceled"
 
     job_id = models.UUIDField("job id", default=uuid.uuid4, unique=True, editable=False)
     operation = models.CharField(max_length=10, choices=Operation.choices)
@@ -67,6 +69,8 @@ class Job(models.Model):
     # Rows of a write, keys (or bulk items) of an update or delete; none for filters. Kept
     # beside the payload so that lists of jobs show a job's size without loading it.
     item_count = models.PositiveIntegerField("rows or keys", null=True, blank=True)
+    # Set by a cancel of a running job: its run stops before its next statement.
+    cancel_requested = models.BooleanField(default=False)
     progress = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
@@ -98,4 +102,9 @@ class Job(models.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+        return self.status in FINAL_STATUSES
+
+
+# A job in one of these states never changes again (a re-queue of a failed one by an operator
+# aside); the others are unfinished.
+FINAL_STATUSES = frozenset({Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELED})

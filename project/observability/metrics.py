@@ -48,7 +48,7 @@ http_request_duration_seconds = Histogram(
 )
 jobs_finished_total = Counter(
     "records_jobs_finished_total",
-    "Jobs that reached a final state, by operation and status (succeeded, failed).",
+    "Jobs that reached a final state, by operation and status (succeeded, failed, canceled).",
     ["operation", "status"],
 )
 job_duration_seconds = Histogram(
@@ -70,7 +70,7 @@ rows_written_total = Counter(
     ["operation"],
 )
 
-FINAL_STATUSES = (Job.Status.SUCCEEDED, Job.Status.FAILED)
+FINAL_STATUSES = (Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELED)
 
 
 def on_job_started(

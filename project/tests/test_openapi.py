@@ -31,15 +31,17 @@ SUBMIT_ERRORS = {"400", "401", "403", "404", "409", "413", "415", "429", "500", 
 STATUSES = {
     ("get", "/api/v1/healthcheck"): {"200", "405"},
     ("post", "/api/v1/records/write"): {"202", "200", "201", *SUBMIT_ERRORS},
+    ("post", "/api/v1/records/upsert"): {"202", "200", *SUBMIT_ERRORS},
     ("put", "/api/v1/records/update"): {"202", "200", *SUBMIT_ERRORS},
     ("delete", "/api/v1/records/delete"): {"202", "200", *SUBMIT_ERRORS},
     ("get", "/api/v1/records/read"): {"200", "400", "401", "403", "404", "413", "414", "429", "500", "503"},
     ("get", "/api/v1/jobs"): {"200", "400", "401", "429", "500"},
-    ("get", "/api/v1/jobs/{job_id}"): {"200", "401", "404", "429", "500"},
+    ("get", "/api/v1/jobs/{job_id}"): {"200", "400", "401", "404", "429", "500"},
+    ("post", "/api/v1/jobs/{job_id}/cancel"): {"200", "202", "401", "404", "409", "429", "500"},
 }
 ERROR_REF = "#/components/schemas/Error"
 RESPONSE_HEADERS = {
-    "202": {"Location"},
+    "202": {"Location", "Retry-After"},
     "401": {"WWW-Authenticate"},
     "429": {"Retry-After"},
     "503": {"Retry-After"},
@@ -97,7 +99,18 @@ def test_every_operation_declares_each_status_it_answers(document: dict[str, Any
             if status >= "400":
                 assert schema == {"$ref": ERROR_REF}, (method, path, status)
             headers = set(response.get("headers", {}))
-            assert headers == RESPONSE_HEADERS.get(status, set()), (method, path, status)
+            expected = RESPONSE_HEADERS.get(status, set()) | operation_headers(method, path, status)
+            assert headers == expected, (method, path, status)
+
+
+def operation_headers(method: str, path: str, status: str) -> set[str]:
+    """The response headers of one operation's status beyond those of every ``status``: a
+    submit's answers say which ``Prefer`` was applied; a job not final says when to ask again."""
+    if path.startswith("/api/v1/records/") and method != "get" and status in {"200", "201", "202"}:
+        return {"Preference-Applied"}
+    if (method, path, status) == ("get", "/api/v1/jobs/{job_id}", "200"):
+        return {"Retry-After"}
+    return set()
 
 
 def test_every_operation_is_named_tagged_and_described(document: dict[str, Any]) -> None:
@@ -247,6 +260,7 @@ def test_the_service_accepts_every_request_example(
         here = {"catalog": CATALOG, "schema": schema}
         for method, path in [
             ("post", "/api/v1/records/write"),
+            ("post", "/api/v1/records/upsert"),
             ("put", "/api/v1/records/update"),
             ("delete", "/api/v1/records/delete"),
         ]:

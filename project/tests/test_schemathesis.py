@@ -56,7 +56,9 @@ OPERATIONS = (
     "GET /api/v1/healthcheck",
     "GET /api/v1/jobs",
     "GET /api/v1/jobs/{job_id}",
+    "POST /api/v1/jobs/{job_id}/cancel",
     "POST /api/v1/records/write",
+    "POST /api/v1/records/upsert",
     "PUT /api/v1/records/update",
     "DELETE /api/v1/records/delete",
     "GET /api/v1/records/read",
@@ -176,6 +178,14 @@ write_fields = st.one_of(
         optional={"auto_create": st.booleans(), "schema_definition": schema_definitions},
     ),
 )
+# An upsert: a write's fields, keyed by the real NOT NULL api10 or by anything.
+upsert_fields = st.tuples(
+    write_fields,
+    st.fixed_dictionaries(
+        {"key_columns": st.just(["api10"]) | st.lists(column_names, max_size=2)},
+        optional={"match_deleted": st.booleans()},
+    ),
+).map(lambda parts: {**parts[0], **parts[1]})
 
 # Filters: well-formed ones on real columns, and anything in their three places.
 good_filters = st.one_of(
@@ -271,13 +281,15 @@ def _aimer(label: str, target: Target) -> Callable[[Case], st.SearchStrategy[Cas
 
     if label == "POST /api/v1/records/write":
         return into_body(write_fields)
+    if label == "POST /api/v1/records/upsert":
+        return into_body(upsert_fields)
     if label == "PUT /api/v1/records/update":
         return into_body(update_fields)
     if label == "DELETE /api/v1/records/delete":
         return into_body(delete_fields)
     if label == "GET /api/v1/records/read":
         return lambda case: read_fields.map(lambda extra: _changed(case, query={**target.names, **extra}))
-    if label == "GET /api/v1/jobs/{job_id}":
+    if label in ("GET /api/v1/jobs/{job_id}", "POST /api/v1/jobs/{job_id}/cancel"):
         return lambda case: st.just(_changed(case, path_parameters={"job_id": target.job_id}))
     if label == "GET /api/v1/jobs":
         return lambda case: st.fixed_dictionaries(

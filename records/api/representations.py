@@ -16,7 +16,8 @@ from ..models import Job
 @extend_schema_serializer(
     description=(
         "How far the job got: writes count batches and rows inserted, updates and deletes statements "
-        "and rows affected; keyed updates and deletes also keep the keys not found. `{}` until it starts."
+        "and rows affected, upserts batches and rows merged, inserted and updated; keyed updates and "
+        "deletes also keep the keys not found. `{}` until it starts."
     )
 )
 class JobProgressSerializer(serializers.Serializer[dict[str, Any]]):
@@ -36,6 +37,11 @@ class JobProgressSerializer(serializers.Serializer[dict[str, Any]]):
         required=False,
         help_text="Keyed update, delete: the requested keys that are not in the table.",
     )
+    upserted_at = serializers.CharField(
+        required=False, help_text="Upsert: the `updated_at` of every row it updates (chosen once)."
+    )
+    rows_done = serializers.IntegerField(required=False, help_text="Upsert: rows of the request merged.")
+    rows_updated = serializers.IntegerField(required=False, help_text="Upsert: rows updated so far.")
 
 
 @extend_schema_serializer(
@@ -43,7 +49,7 @@ class JobProgressSerializer(serializers.Serializer[dict[str, Any]]):
         'What a succeeded job did, as the original service answered it: `{"message", "count"}` for a '
         'write; `{"data", "count", "total": null}` for an update (`data`: `[{"updated_at", '
         '"updated_by", "not_found"?}]`) and a delete (`data`: `[{"is_deleted": true} or '
-        '{"deleted": true}, {"not_found"}?]`).'
+        '{"deleted": true}, {"not_found"}?]`); `{"message", "count", "inserted", "updated"}` for an upsert.'
     )
 )
 class JobResultSerializer(serializers.Serializer[dict[str, Any]]):
@@ -56,6 +62,8 @@ class JobResultSerializer(serializers.Serializer[dict[str, Any]]):
     total = serializers.IntegerField(
         required=False, allow_null=True, help_text="Update, delete: always null."
     )
+    inserted = serializers.IntegerField(required=False, help_text="Upsert: rows inserted.")
+    updated = serializers.IntegerField(required=False, help_text="Upsert: rows updated (or revived).")
 
 
 @extend_schema_serializer(
@@ -91,7 +99,11 @@ class JobErrorField(serializers.JSONField):
 
 
 @extend_schema_serializer(
-    description="A job: what it does, where it stands, and once finished its result or its error."
+    description=(
+        "A job: what it does, where it stands, and once finished its result or its error. `succeeded`, "
+        "`failed` and `canceled` are final; a canceled job's `progress` says what it landed before it "
+        "stopped (a queued job canceled never ran: `{}`)."
+    )
 )
 class JobSerializer(serializers.ModelSerializer):
     table = serializers.CharField(
@@ -101,6 +113,13 @@ class JobSerializer(serializers.ModelSerializer):
     result = JobResultField(read_only=True, allow_null=True, help_text="Set when the job succeeded.")
     error = JobErrorField(read_only=True, allow_null=True, help_text="Set when the job failed or is retried.")
     status_url = serializers.SerializerMethodField(help_text="This job's path.")
+    cancel_requested = serializers.BooleanField(
+        read_only=True,
+        help_text=(
+            "True once its client asked to cancel it (`POST .../cancel`): a running job stops before its "
+            "next statement and ends `canceled`, or `succeeded` if it was past its last one."
+        ),
+    )
 
     class Meta:
         model = Job
@@ -113,6 +132,7 @@ class JobSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "attempts",
+            "cancel_requested",
             "progress",
             "result",
             "error",
@@ -153,3 +173,12 @@ class ReadPageSerializer(serializers.Serializer[dict[str, Any]]):
     next_offset = serializers.IntegerField(
         required=False, help_text="With `truncated`: the offset to read on."
     )
+
+
+class JobFilterSerializer(serializers.Serializer[dict[str, Any]]):
+    """The jobs list's filters, checked: a status or operation that no job can have is a 400
+    (not an empty page, which would hide a typo)."""
+
+    status = serializers.ChoiceField(choices=Job.Status.choices, required=False, allow_blank=True)
+    operation = serializers.ChoiceField(choices=Job.Operation.choices, required=False, allow_blank=True)
+    table = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)

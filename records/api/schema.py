@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from common.errors import error_body
 from common.openapi import error_responses
 
+from ..models import Job
 from .headers import MAX_IDEMPOTENCY_KEY_LENGTH
 
 # --- parameters ------------------------------------------------------------------------------
@@ -40,9 +41,44 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
         "a 409. 1 to 255 printable ASCII characters."
     ),
 )
-# No examples for these two: Swagger UI would fill them in for every try, and one key reused
+PREFER_PARAMETER = OpenApiParameter(
+    "Prefer",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "RFC 7240 preferences: `wait=N` stands for `?wait=N` (capped at `RECORDS_MAX_WAIT_SECONDS`; "
+        "`?wait` wins when both are given), answered with `Preference-Applied: wait=N`. Others are ignored."
+    ),
+)
+PREFERENCE_APPLIED_HEADER = OpenApiParameter(
+    "Preference-Applied",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201, 202],
+    description="`wait=N` when the request's `Prefer: wait=N` was honoured.",
+)
+# No examples for these: Swagger UI would fill them in for every try, and one key reused
 # with another body is a 409.
-SUBMIT_PARAMETERS = [WAIT_PARAMETER, IDEMPOTENCY_PARAMETER]
+SUBMIT_PARAMETERS = [WAIT_PARAMETER, IDEMPOTENCY_PARAMETER, PREFER_PARAMETER, PREFERENCE_APPLIED_HEADER]
+JOB_WAIT_PARAMETER = OpenApiParameter(
+    "wait",
+    {"type": "number", "minimum": 0, "maximum": settings.RECORDS_MAX_WAIT_SECONDS},
+    description=(
+        "Seconds (0 to `RECORDS_MAX_WAIT_SECONDS`) to wait for the job to be final (long polling): the "
+        "answer comes as soon as it is, or after `wait` seconds with the job as it is then. Anything "
+        "else is a 400."
+    ),
+)
+JOB_RETRY_AFTER_HEADER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description=(
+        "While the job is not final: seconds (1 to 30) after which asking again is worthwhile, from the "
+        "jobs before it on its table and the durations of the table's recent jobs."
+    ),
+)
 
 SEED_TABLE = {"catalog": "oil_gas_catalog", "schema": "production_schema", "table": "wells"}
 SEED_READ_FILTERS = (
@@ -80,12 +116,17 @@ READ_PARAMETERS = [
     ),
 ]
 
-JOB_STATUSES = ["queued", "running", "succeeded", "failed"]
-JOB_OPERATIONS = ["write", "update", "delete"]
+JOB_STATUSES = [str(value) for value in Job.Status.values]
+JOB_OPERATIONS = [str(value) for value in Job.Operation.values]
 JOB_LIST_PARAMETERS = [
-    OpenApiParameter("status", OpenApiTypes.STR, enum=JOB_STATUSES, description="Only jobs in this status."),
     OpenApiParameter(
-        "operation", OpenApiTypes.STR, enum=JOB_OPERATIONS, description="Only jobs of this operation."
+        "status", OpenApiTypes.STR, enum=JOB_STATUSES, description="Only jobs in this status (else a 400)."
+    ),
+    OpenApiParameter(
+        "operation",
+        OpenApiTypes.STR,
+        enum=JOB_OPERATIONS,
+        description="Only jobs of this operation (else a 400).",
     ),
     OpenApiParameter(
         "table",
@@ -130,6 +171,24 @@ WRITE_EXAMPLES = [
         "wells with auto_create",
         "Create the wells table if needed and insert a row",
         {"auto_create": True, "schema_definition": WELLS_DEFINITION, "data": [WELL]},
+    ),
+]
+UPSERT_EXAMPLES = [
+    _request(
+        "wells by api10",
+        "Update the well with this api10 if it is there, else insert it",
+        {"key_columns": ["api10"], "data": [WELL]},
+    ),
+    _request(
+        "revive soft-deleted",
+        "Create the table if needed; a soft-deleted well with this api10 is revived",
+        {
+            "auto_create": True,
+            "schema_definition": WELLS_DEFINITION,
+            "key_columns": ["api10"],
+            "match_deleted": True,
+            "data": [WELL],
+        },
     ),
 ]
 UPDATE_EXAMPLES = [
@@ -198,6 +257,7 @@ def _job(operation: str, status: str, **fields: Any) -> dict[str, Any]:
         "table": WELLS,
         **_TIMES,
         "attempts": 1,
+        "cancel_requested": False,
         "progress": {},
         "result": None,
         "error": None,
@@ -236,6 +296,19 @@ FAILED = {
         "type": "DatabaseError",
     },
 }
+UPSERT_SUCCEEDED = _job(
+    "upsert",
+    "succeeded",
+    progress={
+        "upserted_at": "2025-12-06T10:30:00.060000+00:00",
+        "batches_total": 1,
+        "batches_done": 1,
+        "rows_done": 3,
+        "rows_inserted": 1,
+        "rows_updated": 2,
+    },
+    result={"message": f"Upserted 3 record(s) into {WELLS}", "count": 3, "inserted": 1, "updated": 2},
+)
 UPDATE_SUCCEEDED = _job(
     "update",
     "succeeded",
@@ -268,6 +341,11 @@ WRITE_RESPONSE_EXAMPLES = [
     _accepted("write"),
     _finished(201, "succeeded", WRITE_SUCCEEDED),
     _finished(200, "failed", _job("write", "failed", **FAILED)),
+]
+UPSERT_RESPONSE_EXAMPLES = [
+    _accepted("upsert"),
+    _finished(200, "succeeded", UPSERT_SUCCEEDED),
+    _finished(200, "failed", _job("upsert", "failed", **FAILED)),
 ]
 UPDATE_RESPONSE_EXAMPLES = [_accepted("update"), _finished(200, "succeeded", UPDATE_SUCCEEDED)]
 DELETE_RESPONSE_EXAMPLES = [_accepted("delete"), _finished(200, "succeeded", DELETE_SUCCEEDED)]
@@ -302,6 +380,26 @@ READ_RESPONSE_EXAMPLES = [
     ),
 ]
 JOB_EXAMPLES = [OpenApiExample("a write that succeeded", value=WRITE_SUCCEEDED, response_only=True)]
+JOB_CANCEL_EXAMPLES = [
+    OpenApiExample(
+        "canceled while queued",
+        value=_job("write", "canceled", started_at=None, attempts=0, cancel_requested=True),
+        response_only=True,
+        status_codes=[200],
+    ),
+    OpenApiExample(
+        "cancel requested while it runs",
+        value=_job(
+            "write",
+            "running",
+            finished_at=None,
+            cancel_requested=True,
+            progress={"batches_total": 4, "batches_done": 1, "rows_inserted": 2500},
+        ),
+        response_only=True,
+        status_codes=[202],
+    ),
+]
 
 # --- error responses of each operation --------------------------------------------------------
 
@@ -340,14 +438,43 @@ JOB_LIST_ERRORS = error_responses(
     401,
     429,
     500,
-    descriptions={400: "`limit` or `offset` is out of range (`Validation error`)."},
+    descriptions={
+        400: (
+            "`limit` or `offset` is out of range, or `status` or `operation` is not one a job can have "
+            "(`Validation error`)."
+        )
+    },
     examples={400: _query_error("limit", "Ensure this value is less than or equal to 200.")},
 )
+_NO_SUCH_JOB = "The caller has no job with this id (another client's job is not found either)."
+_BAD_WAIT = (
+    "bad wait",
+    error_body(f"wait must be a number of seconds from 0 to {settings.RECORDS_MAX_WAIT_SECONDS}"),
+)
 JOB_DETAIL_ERRORS = error_responses(
+    400,
     401,
     404,
     429,
     500,
-    descriptions={404: "The caller has no job with this id (another client's job is not found either)."},
-    examples={404: ("no such job", error_body("No Job matches the given query."))},
+    descriptions={400: "`wait` is not a number of seconds from 0 to 30.", 404: _NO_SUCH_JOB},
+    examples={400: _BAD_WAIT, 404: ("no such job", error_body("No Job matches the given query."))},
+)
+JOB_CANCEL_ERRORS = error_responses(
+    401,
+    404,
+    409,
+    429,
+    500,
+    descriptions={404: _NO_SUCH_JOB, 409: "The job is final already (`details.status`): nothing to cancel."},
+    examples={
+        404: ("no such job", error_body("No Job matches the given query.")),
+        409: (
+            "finished already",
+            error_body(
+                f"Job {JOB_ID} is succeeded already: there is nothing to cancel",
+                {"job_id": JOB_ID, "status": "succeeded"},
+            ),
+        ),
+    },
 )

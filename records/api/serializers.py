@@ -308,6 +308,43 @@ class WriteSerializer(serializers.Serializer[dict[str, Any]]):
         return {**attrs, "columns": columns, "schema_definition": definition, "rows": rows}
 
 
+@extend_schema_serializer(
+    description=(
+        "Rows to merge into `catalog.schema.table` by `key_columns`: a row whose key matches a live row "
+        "updates the columns it carries (and `updated_at`/`updated_by`); any other row is inserted. "
+        "Checked like a write's rows before the job is stored."
+    )
+)
+class UpsertSerializer(WriteSerializer):
+    """``POST /records/upsert``: a write's body plus ``key_columns`` (distinct names, any
+    spelling) and ``match_deleted``."""
+
+    key_columns = serializers.ListField(
+        child=IdentifierField(),
+        min_length=1,
+        max_length=MAX_FILTERS_AND_UPDATES,
+        help_text=(
+            "The columns whose values identify a row (NOT NULL columns of the table); each row of `data` "
+            "has a key of its own."
+        ),
+    )
+    match_deleted = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "Also match soft-deleted rows, reviving them (`is_deleted` false, `deleted_*` cleared); "
+            "otherwise they count as absent and the row is inserted anew."
+        ),
+    )
+
+    def validate_key_columns(self, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for name in value:
+            if name.lower() in seen:
+                raise serializers.ValidationError(f"Column '{name}' is named twice")
+            seen.add(name.lower())
+        return value
+
+
 class _KeyedSerializer(serializers.Serializer[dict[str, Any]]):
     """Update and delete: the table, and exactly one way (``methods``) of choosing its rows.
 

@@ -17,18 +17,26 @@ from rest_framework.views import APIView
 from access.forwarded import API_AUTHENTICATION_CLASSES
 from access.grants import privilege_require
 from access.models import ApiClient
+from common.errors import ApiError
 from common.pagination import CheckedLimitOffsetPagination
 from common.parsers import NestingLimitedJSONParser
 from warehouse.sql import TableName
 
-from ..jobs.selectors import jobs_of
+from ..jobs.lifecycle import job_cancel
+from ..jobs.selectors import job_retry_after, jobs_of
 from ..jobs.submit import records_submit
 from ..models import Job
 from ..reads import records_read
 from . import schema as doc
-from .headers import idempotency_key
-from .representations import JobAcceptedSerializer, JobSerializer, ReadPageSerializer
-from .serializers import DeleteSerializer, ReadQuerySerializer, UpdateSerializer, WriteSerializer
+from .headers import idempotency_key, preferred_wait
+from .representations import JobAcceptedSerializer, JobFilterSerializer, JobSerializer, ReadPageSerializer
+from .serializers import (
+    DeleteSerializer,
+    ReadQuerySerializer,
+    UpdateSerializer,
+    UpsertSerializer,
+    WriteSerializer,
+)
 from .waiting import wait_for, wait_seconds
 
 
@@ -54,6 +62,10 @@ class JobSubmitView(ApiKeyView):
 
     def submit(self, request: Request) -> Response:
         wait = wait_seconds(request)
+        # ``Prefer: wait=N`` stands for ``?wait=N``; the query wins when both are given.
+        preferred = None if "wait" in request.query_params else preferred_wait(request)
+        if preferred is not None:
+            wait = preferred
         key = idempotency_key(request)
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -62,11 +74,15 @@ class JobSubmitView(ApiKeyView):
         )
         if wait:
             job = wait_for(job, wait)
+        # RFC 7240: say that the preference was honoured.
+        applied = {} if preferred is None else {"Preference-Applied": f"wait={preferred}"}
         if job.finished:
             # A failed write created nothing: 201 only when it succeeded.
             succeeded = job.status == Job.Status.SUCCEEDED
             return Response(
-                JobSerializer(job).data, status=self.finished_status if succeeded else status.HTTP_200_OK
+                JobSerializer(job).data,
+                status=self.finished_status if succeeded else status.HTTP_200_OK,
+                headers=applied,
             )
         status_url = request.build_absolute_uri(reverse("job-detail", args=[job.job_id]))
         body = {
@@ -76,7 +92,8 @@ class JobSubmitView(ApiKeyView):
             "table": job.full_table_name,
             "status_url": status_url,
         }
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
+        headers = {"Location": status_url, "Retry-After": str(job_retry_after(job)), **applied}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
     # One handler for the one method each subclass allows (``http_method_names``).
     def post(self, request: Request) -> Response:
@@ -154,6 +171,18 @@ RecordsWriteView = _submit_view(
     [*doc.WRITE_EXAMPLES, *doc.WRITE_RESPONSE_EXAMPLES],
     finished_status=status.HTTP_201_CREATED,
 )
+RecordsUpsertView = _submit_view(
+    Job.Operation.UPSERT,
+    "post",
+    UpsertSerializer,
+    "Insert or update rows by key",
+    "Merge rows by `key_columns` (NOT NULL columns of the table): a row whose key matches a live row "
+    "updates the columns it carries and sets `updated_at`/`updated_by` (its `record_uuid` and "
+    "`inserted_*` stay); a row with no match is inserted with every audit column. Soft-deleted rows "
+    "count as absent unless `match_deleted`, which revives them. Two rows with one key are a 400. "
+    "The result counts the rows `inserted` and `updated`. With `auto_create`, as for a write.",
+    [*doc.UPSERT_EXAMPLES, *doc.UPSERT_RESPONSE_EXAMPLES],
+)
 RecordsUpdateView = _submit_view(
     Job.Operation.UPDATE,
     "put",
@@ -217,24 +246,82 @@ class JobListView(ApiKeyView, generics.ListAPIView):
     pagination_class = CheckedLimitOffsetPagination
 
     def get_queryset(self) -> Any:
+        filters = JobFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        query = filters.validated_data
         return jobs_of(
             client=self.client,
-            status=self.request.query_params.get("status"),
-            operation=self.request.query_params.get("operation"),
-            table=self.request.query_params.get("table"),
+            status=query.get("status") or None,
+            operation=query.get("operation") or None,
+            table=query.get("table") or None,
         )
+
+
+def job_response(job: Job, status_code: int = status.HTTP_200_OK) -> Response:
+    """The job's body; ``Retry-After`` (seconds) while it is not final."""
+    headers = {} if job.finished else {"Retry-After": str(job_retry_after(job))}
+    return Response(JobSerializer(job).data, status=status_code, headers=headers)
 
 
 class JobDetailView(ApiKeyView):
     @extend_schema(
         operation_id="jobs_retrieve",
         summary="Get a job",
-        description="One of the caller's jobs: its status, progress, and once finished its result or error.",
+        description=(
+            "One of the caller's jobs: its status, progress, and once finished its result or error. With "
+            "`?wait=N` the answer comes as soon as the job is final, or after N seconds with the job as it "
+            "is then (long polling). While the job is not final, `Retry-After` says when to ask again."
+        ),
         tags=["jobs"],
+        parameters=[doc.JOB_WAIT_PARAMETER, doc.JOB_RETRY_AFTER_HEADER],
         responses={200: OpenApiResponse(JobSerializer, description="The job."), **doc.JOB_DETAIL_ERRORS},
         examples=doc.JOB_EXAMPLES,
     )
     def get(self, request: Request, job_id: str) -> HttpResponseBase:
         """One of the caller's jobs; another client's job is a 404."""
+        wait = wait_seconds(request)
         job = get_object_or_404(Job.objects.defer("payload"), job_id=job_id, client=self.client)
-        return Response(JobSerializer(job).data)
+        if wait and not job.finished:
+            job = wait_for(job, wait)
+            if not job.finished:
+                job.refresh_from_db()  # its progress as it is now
+        return job_response(job)
+
+
+class JobCancelView(ApiKeyView):
+    @extend_schema(
+        operation_id="jobs_cancel",
+        summary="Cancel a job",
+        description=(
+            "Cancel one of the caller's jobs. A queued job becomes `canceled` at once and never runs "
+            "(`200`; the later jobs of its table run as usual). A running job gets `cancel_requested` "
+            "(`202`): it stops before its next statement and ends `canceled`, what it already landed "
+            "staying (its `progress` says how much), or `succeeded` if it was past its last statement "
+            "(writes grouped into one statement with others are). A finished job is a `409`."
+        ),
+        tags=["jobs"],
+        request=None,
+        responses={
+            200: OpenApiResponse(JobSerializer, description="Canceled: the job was queued and never runs."),
+            202: OpenApiResponse(
+                JobSerializer,
+                description="Running: it stops before its next statement (`Location`: the job).",
+            ),
+            **doc.JOB_CANCEL_ERRORS,
+        },
+        examples=doc.JOB_CANCEL_EXAMPLES,
+    )
+    def post(self, request: Request, job_id: str) -> HttpResponseBase:
+        job = get_object_or_404(Job.objects.defer("payload"), job_id=job_id, client=self.client)
+        cancel = job_cancel(job)
+        if cancel.outcome == "finished":
+            raise ApiError(
+                f"Job {job.job_id} is {cancel.job.status} already: there is nothing to cancel",
+                details={"job_id": str(job.job_id), "status": cancel.job.status},
+                status_code=status.HTTP_409_CONFLICT,
+            )
+        if cancel.outcome == "canceled":
+            return job_response(cancel.job)
+        response = job_response(cancel.job, status.HTTP_202_ACCEPTED)
+        response["Location"] = request.build_absolute_uri(reverse("job-detail", args=[job.job_id]))
+        return response

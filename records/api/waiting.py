@@ -1,4 +1,5 @@
-"""``?wait=N``: answer with the finished job when it finishes within N seconds.
+"""``?wait=N`` (or ``Prefer: wait=N`` on a submit): answer with the finished job when it
+finishes within N seconds.
 
 A waiting request holds one of the web server's threads for up to N seconds. So that waiting
 can never take every thread (and starve the healthcheck and other requests), each process lets
@@ -18,13 +19,14 @@ from rest_framework.request import Request
 
 from common.errors import ApiError
 
-from ..models import Job
+from ..models import FINAL_STATUSES, Job
 
-FINISHED = frozenset({Job.Status.SUCCEEDED, Job.Status.FAILED})
+FINISHED = FINAL_STATUSES
 # Seconds between two status reads: small at first (most jobs of a few rows finish within
-# tens of milliseconds), doubling up to the longest pause.
+# tens of milliseconds), doubling up to the longest pause, which bounds how late a waiter
+# answers after its job finished (a read by primary key: cheap, and waiters are bounded).
 FIRST_POLL_INTERVAL = 0.02
-MAX_POLL_INTERVAL = 0.25
+MAX_POLL_INTERVAL = 0.1
 
 
 def wait_seconds(request: Request) -> float:

@@ -27,13 +27,16 @@ def _limit_details(size: int) -> dict[str, Any]:
     }
 
 
-def check_rows_fit(source: Sequence[Column], rows: Sequence[dict[str, Any]], principal: str) -> None:
-    """Each row, as an insert batch carries it (``source`` columns), fits one statement.
+def check_rows_fit(
+    source: Sequence[Column], rows: Sequence[dict[str, Any]], principal: str, reserved_bytes: int = 0
+) -> None:
+    """Each row, as an insert batch carries it (``source`` columns), fits one statement beside
+    the principal and ``reserved_bytes`` of other parameters (an upsert's stamp).
 
     ``rows`` are the row validator's for these columns. A row is measured exactly (``to_json``,
     as the batch will carry it) unless orjson proved it fits: many rows at a time, see
     ``_rows_to_measure``."""
-    capacity = settings.RECORDS_MAX_PARAMETER_BYTES - value_bytes(principal) - 2
+    capacity = settings.RECORDS_MAX_PARAMETER_BYTES - value_bytes(principal) - reserved_bytes - 2
     for index in _rows_to_measure(source, rows, capacity):
         size = len(to_json(batch_row(source, rows[index])).encode())
         if size > capacity:

@@ -4,9 +4,9 @@ A worker that claims the first queued job of a table (the head) also takes the q
 jobs right behind it, in submission order and whatever their clients, as long as all their
 rows fit one statement's parameter budget (and RECORDS_GROUP_MAX_JOBS / _ROWS): at a real
 warehouse's latency a round trip costs far more than the rows it carries. A group never
-crosses an update, a delete, an ``auto_create`` write or a write that needs several statements
-(those run alone), so per-table order holds; the ``record_uuid`` MERGE keeps exactly-once.
-Every job keeps its own result, ``inserted_by``, status, times and attempts.
+crosses an update, a delete, an upsert, an ``auto_create`` write or a write that needs
+several statements (those run alone), so per-table order holds; the ``record_uuid`` MERGE
+keeps exactly-once. Every job keeps its own result, ``inserted_by``, status, times and attempts.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -39,7 +40,7 @@ from django.utils import timezone
 
 from common.signals import job_failed, job_finished, job_started
 
-from ..models import Job
+from ..models import FINAL_STATUSES, Job
 from .errors import JobFailed, JobLost
 from .queue import job_publish
 
@@ -101,7 +102,8 @@ _CLOCK_SLACK = timedelta(milliseconds=100)
 
 def job_followers(head: Job, limit: int) -> list[int]:
     """The pks of the queued writes right behind ``head`` on its table, in order, up to the
-    first job that is anything else (an update, a delete, a write in its retry backoff)."""
+    first job that is anything else (an update, a delete, a write in its retry backoff); a
+    canceled job between them is final, passed over (a claim takes queued jobs only)."""
     behind = (
         Job.objects.filter(table_key=head.table_key, pk__gt=head.pk, status__in=UNFINISHED)
         .annotate(takeable=ExpressionWrapper(_takeable(timezone.now()), output_field=BooleanField()))
@@ -228,6 +230,71 @@ def jobs_check_held(jobs: Sequence[Job]) -> None:
         raise JobLost(
             f"job {jobs[0].job_id} and its group: this attempt no longer holds {len(jobs) - held} of them"
         )
+
+
+class JobCanceled(Exception):
+    """The job's client canceled it while it ran: the run stops before its next statement."""
+
+
+def job_stop_if_canceled(job: Job) -> None:
+    """Checked before each statement of a job run alone, in one read by primary key: ``JobLost``
+    if this attempt no longer holds the job, ``JobCanceled`` if its client canceled it."""
+    requested = _held(job).values_list("cancel_requested", flat=True).first()
+    if requested is None:
+        raise JobLost(f"job {job.job_id}: attempt {job.attempts} no longer holds it")
+    if requested:
+        raise JobCanceled(f"job {job.job_id}: canceled by its client")
+
+
+def job_end_canceled(job: Job, *, publish_next: bool = True) -> None:
+    """Finish a running job ``canceled`` (its run stopped between statements): what landed
+    stays, and its progress (saved after each statement) says how much."""
+    if _finish(job, Job.Status.CANCELED, result=None, error=None, publish_next=publish_next):
+        logger.info("job %s canceled between statements: %s", job.job_id, job.progress)
+
+
+@dataclass
+class Cancel:
+    """What a cancel did to ``job`` (as it is now): ``"canceled"`` (it was queued: it never
+    runs), ``"requested"`` (it runs: it stops before its next statement) or ``"finished"``
+    (nothing: it was final already)."""
+
+    job: Job
+    outcome: str
+
+
+def job_cancel(job: Job) -> Cancel:
+    """Cancel a job of a client's request.
+
+    Each step is one conditional UPDATE, so a cancel racing a worker's claim (both update a
+    queued job) has one winner: canceled before the claim, the job never runs; claimed first,
+    it runs and sees ``cancel_requested`` before its first statement.
+    """
+    for _ in range(3):  # a job moves between queued and running at most so often meanwhile
+        now = timezone.now()
+        canceled = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+            status=Job.Status.CANCELED,
+            cancel_requested=True,
+            finished_at=now,
+            available_at=None,
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        if canceled:
+            job = Job.objects.defer("payload").get(pk=job.pk)
+            logger.info("job %s canceled while queued", job.job_id)
+            _announce_finished(job)
+            # The next job of its table waited for this one when it was the table's head.
+            if not Job.objects.filter(table_key=job.table_key, pk__lt=job.pk, status__in=UNFINISHED).exists():
+                transaction.on_commit(partial(job_publish_next, job))
+            return Cancel(job, "canceled")
+        if Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(cancel_requested=True):
+            logger.info("job %s: cancel requested while it runs", job.job_id)
+            return Cancel(Job.objects.defer("payload").get(pk=job.pk), "requested")
+        job = Job.objects.defer("payload").get(pk=job.pk)
+        if job.status in FINAL_STATUSES:
+            return Cancel(job, "finished")
+    return Cancel(job, "finished" if job.finished else "requested")
 
 
 def job_save_progress(job: Job, **progress: Any) -> None:
@@ -469,13 +536,15 @@ def jobs_republish_stale() -> int:
     # A lease that ran out means the worker died (or lost the database): take the job over. A
     # job started before leases existed has none: its start time stands in for it.
     expired = Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, started_at__lt=now - _lease())
+    _end_canceled_expired(expired)
     revived_pks = list(Job.objects.filter(expired, status=Job.Status.RUNNING).values_list("pk", flat=True))
     revived = Job.objects.filter(expired, status=Job.Status.RUNNING, pk__in=revived_pks).update(
         status=Job.Status.QUEUED, lease_owner="", lease_expires_at=None
     )
     if revived:
         logger.warning("re-queued %s job(s) whose worker's lease ran out", revived)
-    # Queued past the grace period: since submit, or since its retry was due.
+    # Queued past the grace period: since submit, or since its retry was due. (A canceled job
+    # is final: neither of these takes it.)
     overdue = Q(available_at__isnull=True, submitted_at__lt=now - grace) | Q(available_at__lt=now - grace)
     stale = Job.objects.filter(overdue | Q(pk__in=revived_pks), status=Job.Status.QUEUED).order_by("pk")
     # The first queued job of each table is enough: the others are published as it finishes.
@@ -484,3 +553,17 @@ def jobs_republish_stale() -> int:
     for pk in heads.values_list("pk", flat=True)[: settings.RECORDS_REQUEUE_BATCH]:
         count += job_publish(pk)
     return count
+
+
+def _end_canceled_expired(expired: Q) -> None:
+    """Finish ``canceled`` the running jobs whose lease ran out after a cancel was requested
+    (rather than re-queue them only to cancel them at their next claim)."""
+    for job in Job.objects.filter(expired, status=Job.Status.RUNNING, cancel_requested=True).defer("payload"):
+        ended = Job.objects.filter(expired, pk=job.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.CANCELED, finished_at=timezone.now(), lease_owner="", lease_expires_at=None
+        )
+        if ended:
+            job.refresh_from_db(fields=["status", "finished_at"])
+            logger.warning("job %s: its worker's lease ran out after a cancel; canceled", job.job_id)
+            _announce_finished(job)
+            job_publish_next(job)

@@ -43,6 +43,38 @@ class WritePayload:
 
 
 @dataclass
+class UpsertPayload:
+    """Rows to merge by ``key_columns`` (the table's real names), each carrying its
+    ``record_uuid`` (kept only by the rows inserted); ``match_deleted`` revives soft-deleted
+    matches. ``auto_create`` and ``columns`` as for a write."""
+
+    rows: list[dict[str, Any]]
+    key_columns: list[str]
+    match_deleted: bool = False
+    auto_create: bool = False
+    columns: tuple[Column, ...] | None = None
+
+    @property
+    def item_count(self) -> int | None:
+        return len(self.rows)
+
+    def to_json(self) -> dict[str, Any]:
+        write = WritePayload(self.rows, self.auto_create, self.columns).to_json()
+        return {**write, "key_columns": self.key_columns, "match_deleted": self.match_deleted}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> UpsertPayload:
+        write = WritePayload.from_json(raw)
+        return cls(
+            rows=write.rows,
+            key_columns=list(raw["key_columns"]),
+            match_deleted=bool(raw.get("match_deleted")),
+            auto_create=write.auto_create,
+            columns=write.columns,
+        )
+
+
+@dataclass
 class KeyedPayload:
     """The rows an update or delete chooses: by ``key_value`` (``keys`` of one), ``key_values``,
     per-key ``bulk_updates`` (updates only) or ``filters``. ``method`` names the choice."""
@@ -129,9 +161,10 @@ class DeletePayload(KeyedPayload):
         return cls(**cls._selection(raw), soft=bool(raw.get("soft", True)))
 
 
-Payload = WritePayload | UpdatePayload | DeletePayload
-_PAYLOADS: dict[str, type[WritePayload] | type[UpdatePayload] | type[DeletePayload]] = {
+Payload = WritePayload | UpsertPayload | UpdatePayload | DeletePayload
+_PAYLOADS: dict[str, type[Payload]] = {
     "write": WritePayload,
+    "upsert": UpsertPayload,
     "update": UpdatePayload,
     "delete": DeletePayload,
 }

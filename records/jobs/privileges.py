@@ -12,17 +12,17 @@ from warehouse.sql import TableName
 from ..catalog import table_columns
 from ..models import Job
 from .errors import JobFailed
-from .payloads import Payload, WritePayload
+from .payloads import Payload, UpsertPayload, WritePayload
 
 
 def job_require_privileges(job: Job, table: TableName, payload: Payload) -> None:
     """``JobFailed`` (``PERMISSION_DENIED``) unless ``job``'s client holds, now, ``MODIFY`` on
-    the table and, for a write that creates it, ``CREATE_TABLE`` on its schema."""
+    the table and, for a write or upsert that creates it, ``CREATE_TABLE`` on its schema."""
     held = privileges_of(job.client)
     needed = ["MODIFY"]
     # Only a table that is missing needs CREATE_TABLE (auto_create on an existing table only
     # writes), looked up afresh: a cached "exists" may be stale.
-    creates = isinstance(payload, WritePayload) and payload.auto_create
+    creates = isinstance(payload, WritePayload | UpsertPayload) and payload.auto_create
     if creates and held.denial("CREATE_TABLE", table) and not _exists(table):
         needed.append("CREATE_TABLE")
     for privilege in needed:

@@ -2,8 +2,9 @@
 
 The result of a succeeded job is exactly what the original synchronous endpoint returned
 (seed contract): ``{"message", "count"}`` for a write, ``{"data", "count", "total"}`` for an
-update or delete. Warehouse errors are sorted by the client: transient ones propagate (the
-task retries), permanent ones become ``JobFailed`` with the warehouse's message and class.
+update or delete; an upsert's is ``{"message", "count", "inserted", "updated"}``. Warehouse
+errors are sorted by the client: transient ones propagate (the task retries), permanent ones
+become ``JobFailed`` with the warehouse's message and class.
 Progress goes to the ``report`` callback, so a re-run can resume where the last one stopped.
 """
 
@@ -30,7 +31,16 @@ from ..tables import Column
 from ..validation.rows import SchemaValidationError
 from ..validation.table import check_known_columns
 from .errors import JobFailed
-from .payloads import DeletePayload, KeyedPayload, Payload, UpdatePayload, WritePayload, decode_payload
+from .lifecycle import job_stop_if_canceled
+from .payloads import (
+    DeletePayload,
+    KeyedPayload,
+    Payload,
+    UpdatePayload,
+    UpsertPayload,
+    WritePayload,
+    decode_payload,
+)
 from .privileges import job_require_privileges
 
 logger = logging.getLogger(__name__)
@@ -95,6 +105,8 @@ def _run(
 ) -> dict[str, Any]:
     if isinstance(payload, WritePayload):
         return _write(job, table, payload, report, fresh=fresh)
+    if isinstance(payload, UpsertPayload):
+        return _upsert(job, table, payload, report, fresh=fresh)
     columns = _columns(table, fresh=fresh)
     if isinstance(payload, UpdatePayload):
         return _update(job, table, payload, columns, report)
@@ -121,14 +133,19 @@ def _budget() -> int:
     return int(settings.RECORDS_MAX_PARAMETER_BYTES)
 
 
-def _write(
-    job: Job, table: TableName, payload: WritePayload, report: ProgressReport, *, fresh: bool
-) -> dict[str, Any]:
+def _target(table: TableName, payload: WritePayload | UpsertPayload, *, fresh: bool) -> tuple[Column, ...]:
+    """The columns of the table the rows go to, created first with ``auto_create``."""
     if payload.auto_create and payload.columns:
         _execute(sql.create_table(table, payload.columns))
         table_columns_forget(table)
         fresh = True
-    target = tuple(_columns(table, fresh=fresh).values())
+    return tuple(_columns(table, fresh=fresh).values())
+
+
+def _write(
+    job: Job, table: TableName, payload: WritePayload, report: ProgressReport, *, fresh: bool
+) -> dict[str, Any]:
+    target = _target(table, payload, fresh=fresh)
     _refuse_unknown_columns(table, payload.rows, target)
     dedupe = any(c.name.lower() == "record_uuid" for c in target)
     rows, landed_before = payload.rows, 0
@@ -149,6 +166,87 @@ def _write(
     report(rows_landed_before=landed_before)
     count = landed_before + _run_all(job, statements, report, inserted, progress=WRITE_PROGRESS, resume=False)
     return {"message": f"Inserted {count} record(s) into {table}", "count": count}
+
+
+# The progress keys of an upsert (``upserted_at`` is its update mark, chosen once).
+UPSERT_PROGRESS = ("batches_total", "batches_done", "rows_done", "rows_inserted", "rows_updated")
+
+
+def _upsert(
+    job: Job, table: TableName, payload: UpsertPayload, report: ProgressReport, *, fresh: bool
+) -> dict[str, Any]:
+    """Merge the rows by key, a batch per statement, and count what was inserted and updated.
+
+    Exactly once: the job's ``upserted_at`` (every updated row's ``updated_at``) is stored in
+    its progress before the first statement. A job that ran before (it has one) runs again
+    from the first row not known done; its statements leave alone the rows carrying one of
+    its record_uuids or its mark, so nothing is applied twice and no ``updated_at`` moves.
+    Its counts then come from the table, not from the statements (which saw earlier work as
+    done): rows inserted = its record_uuids present, rows updated = rows with its mark. A
+    first run trusts the warehouse's ``num_inserted_rows``/``num_updated_rows``.
+    """
+    target = _target(table, payload, fresh=fresh)
+    _refuse_unknown_columns(table, payload.rows, target)
+    _refuse_unusable_keys(table, payload, target)
+    ran_before = "upserted_at" in job.progress
+    upserted_at = str(job.progress.get("upserted_at") or sql.upsert_stamp(timezone.now()))
+    progress = {key: int(job.progress.get(key, 0)) if ran_before else 0 for key in UPSERT_PROGRESS}
+    rows = sql.upsert_order(payload.rows)
+    statements = sql.upsert_batches(
+        table,
+        target,
+        rows[progress["rows_done"] :],
+        key_columns=payload.key_columns,
+        principal=job.principal,
+        upserted_at=upserted_at,
+        match_deleted=payload.match_deleted,
+        max_parameter_bytes=_budget(),
+    )
+    progress["batches_total"] = progress["batches_done"] + len(statements)
+    report(upserted_at=upserted_at, **progress)
+    for statement, count in statements:
+        job_stop_if_canceled(job)  # between statements, as for the other operations
+        counts = _execute(statement).dml_counts()
+        progress["batches_done"] += 1
+        progress["rows_done"] += count
+        progress["rows_inserted"] += counts.get("num_inserted_rows", 0)
+        progress["rows_updated"] += counts.get("num_updated_rows", 0)
+        report(**progress)
+    if ran_before:
+        progress["rows_inserted"] = len(existing_record_uuids(table, [row["record_uuid"] for row in rows]))
+        (marked,) = _execute(sql.count_updated_by(table, job.principal, upserted_at)).rows
+        progress["rows_updated"] = int(marked[0])
+        report(**progress)
+    inserted, updated = progress["rows_inserted"], progress["rows_updated"]
+    count = inserted + updated
+    return {
+        "message": f"Upserted {count} record(s) into {table}",
+        "count": count,
+        "inserted": inserted,
+        "updated": updated,
+    }
+
+
+def _refuse_unusable_keys(table: TableName, payload: UpsertPayload, target: tuple[Column, ...]) -> None:
+    """Submit's key checks, against the table as it is now (another job may have created it
+    with other columns): nothing is written."""
+    columns = {c.name.lower(): c for c in target}
+    for name in payload.key_columns:
+        column = columns.get(name.lower())
+        if column is None or column.nullable:
+            problem = "is not a column" if column is None else "is nullable"
+            raise JobFailed(
+                f"Key column '{name}' {problem} of table {table}: nothing was written",
+                error_class="UNRESOLVED_COLUMN" if column is None else "INVALID_KEY_COLUMN",
+                error_type="SchemaValidationError",
+            )
+    missing = [name for name in sql.UPSERT_AUDIT_COLUMNS if name not in columns]
+    if missing:
+        raise JobFailed(
+            f"Table {table} has no {', '.join(missing)} column: nothing was written",
+            error_class="UNRESOLVED_COLUMN",
+            error_type="SchemaValidationError",
+        )
 
 
 def existing_record_uuids(table: TableName, uuids: Sequence[str]) -> set[str]:
@@ -210,6 +308,8 @@ def _run_all(
     rows = int(job.progress.get(rows_key, 0)) if resume else 0
     report(**{total_key: len(statements), done_key: done, rows_key: rows})
     for index in range(done, len(statements)):
+        # A cancel stops the job here, between statements (past the last one, it succeeds).
+        job_stop_if_canceled(job)
         rows += count(statements[index], _execute(statements[index]).dml_counts())
         report(**{done_key: index + 1, rows_key: rows})
     return rows

@@ -19,18 +19,20 @@ from django.db import IntegrityError, transaction
 from access.grants import Privileges, privileges_of
 from access.models import ApiClient
 from common.errors import ApiError
-from warehouse.sql import TableName
+from warehouse.sql import TableName, to_json
 
 from ..catalog import TableNotFound, require_schema, require_table, table_columns
 from ..models import Job
 from ..sql import with_audit_columns
 from ..sql.insert import insert_source
-from ..tables import Column, user_columns
+from ..sql.upsert import UPSERT_AUDIT_COLUMNS, UPSERT_STAMP_BYTES
+from ..tables import Column, is_audit_column, user_columns
 from ..validation.filters import check_parameter_budget, known_column, validate_filters
 from ..validation.rows import validate_key_values, validate_rows, validate_update_values
+from ..validation.schema import expected_schema
 from ..validation.table import check_definition_matches, check_known_columns
 from .budget import check_change_fits, check_rows_fit
-from .payloads import DeletePayload, Payload, UpdatePayload, WritePayload, decode_payload
+from .payloads import DeletePayload, Payload, UpdatePayload, UpsertPayload, WritePayload, decode_payload
 from .queue import job_publish
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,8 @@ def records_submit(
     payload: Payload
     if operation == Job.Operation.WRITE:
         payload = _write_payload(table, data, client.name, privileges)
+    elif operation == Job.Operation.UPSERT:
+        payload = _upsert_payload(table, data, client.name, privileges)
     else:
         keyed = decode_payload(operation, data)
         assert isinstance(keyed, UpdatePayload | DeletePayload)  # noqa: S101 (not a write)
@@ -72,8 +76,100 @@ def records_submit(
 def _write_payload(
     table: TableName, data: dict[str, Any], principal: str, privileges: Privileges
 ) -> WritePayload:
+    """Rows checked against the table that will receive them, each given its record_uuid."""
+    rows, target = _checked_rows(table, data, privileges)
+    check_rows_fit(insert_source(target), rows, principal)
+    return WritePayload(rows=rows, auto_create=bool(data.get("auto_create")), columns=data.get("columns"))
+
+
+def _upsert_payload(
+    table: TableName, data: dict[str, Any], principal: str, privileges: Privileges
+) -> UpsertPayload:
+    """A write's checks, then the key columns' (real, NOT NULL, comparable columns, with the
+    audit columns an upsert needs beside them) and one row per key."""
+    rows, target = _checked_rows(table, data, privileges)
+    keys = _key_columns(table, data["key_columns"], target)
+    _refuse_duplicate_keys(rows, keys)
+    check_rows_fit(insert_source(target), rows, principal, reserved_bytes=UPSERT_STAMP_BYTES)
+    return UpsertPayload(
+        rows=rows,
+        key_columns=[key.name for key in keys],
+        match_deleted=bool(data.get("match_deleted")),
+        auto_create=bool(data.get("auto_create")),
+        columns=data.get("columns"),
+    )
+
+
+# Types a MERGE cannot compare as keys.
+_UNCOMPARABLE_KEY_TYPES = frozenset({"ARRAY", "MAP", "STRUCT"})
+
+
+def _key_columns(table: TableName, names: list[str], target: tuple[Column, ...]) -> list[Column]:
+    columns = {c.name.lower(): c for c in target}
+    missing = [name for name in UPSERT_AUDIT_COLUMNS if name not in columns]
+    if missing:
+        raise ApiError(
+            f"Table {table} has no {', '.join(missing)} column: upsert needs the audit columns "
+            "record_uuid, updated_at and updated_by",
+            details={"table": str(table), "missing_columns": missing},
+        )
+    keys = []
+    for name in names:
+        column = columns.get(name.lower())
+        if column is None or is_audit_column(column.name):
+            raise ApiError(
+                f"Key column '{name}' is not a column of table {table}",
+                details={"key_column": name, "expected_schema": expected_schema(user_columns(target))},
+            )
+        if column.nullable:
+            raise ApiError(
+                f"Key column '{column.name}' of table {table} is nullable: key columns must be NOT NULL",
+                details={"key_column": column.name},
+            )
+        if column.base_type in _UNCOMPARABLE_KEY_TYPES:
+            raise ApiError(
+                f"Key column '{column.name}' of table {table} is {column.data_type}: a key must be "
+                "a value that compares (not an ARRAY, MAP or STRUCT)",
+                details={"key_column": column.name},
+            )
+        keys.append(column)
+    return keys
+
+
+def _refuse_duplicate_keys(rows: list[dict[str, Any]], keys: list[Column]) -> None:
+    """One row per key: a MERGE cannot match one target row with two source rows."""
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        values = [_comparable(key, row.get(key.name)) for key in keys]
+        text = to_json(values)
+        first = seen.setdefault(text, index)
+        if first != index:
+            key = {column.name: row.get(column.name) for column in keys}
+            shown = ", ".join(f"{name}={value!r}" for name, value in key.items())
+            raise ApiError(
+                f"Records {first} and {index} have the same key ({shown}): each key may appear "
+                "once in an upsert",
+                details={"key": key, "records": [first, index]},
+            )
+
+
+def _comparable(column: Column, value: Any) -> Any:
+    """``value`` as the warehouse compares it: 1 and 1.0 are one DOUBLE key."""
+    if (
+        column.base_type in ("DOUBLE", "FLOAT")
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ):
+        return float(value)
+    return value
+
+
+def _checked_rows(
+    table: TableName, data: dict[str, Any], privileges: Privileges
+) -> tuple[list[dict[str, Any]], tuple[Column, ...]]:
     """Rows checked against the table that will receive them: the existing table's real columns
-    (a definition must agree with it), or the definition of the table this job creates."""
+    (a definition must agree with it), or the definition of the table this job creates; each
+    row given its record_uuid. The rows, and the columns of that table."""
     definition: tuple[Column, ...] | None = data.get("columns")
     existing = table_columns(table)
     rows = data["rows"]
@@ -95,8 +191,7 @@ def _write_payload(
         target = with_audit_columns(definition)  # rows were checked against it by the serializer
     for row, record_uuid in zip(rows, new_record_uuids(len(rows)), strict=True):
         row["record_uuid"] = record_uuid
-    check_rows_fit(insert_source(target), rows, principal)
-    return WritePayload(rows=rows, auto_create=bool(data.get("auto_create")), columns=definition)
+    return rows, target
 
 
 def _keyed_payload(

@@ -70,6 +70,10 @@ def _run_alone(job: Job, then: Sequence[Job] = ()) -> bool:
     except JobFailed as failure:
         lifecycle.job_fail(job, failure, publish_next=not then)
         return True
+    except lifecycle.JobCanceled as canceled:
+        logger.info("%s; stopping before the next statement", canceled)
+        lifecycle.job_end_canceled(job, publish_next=not then)
+        return True
     except JobLost as lost:
         logger.warning("%s; stopping before the next statement", lost)
         return False

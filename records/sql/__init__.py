@@ -1,7 +1,7 @@
 """SQL statement builders of the records app: the only place with records' SQL text.
 
-One module per statement family (``ddl``, ``insert``, ``update``, ``delete``, ``keys``,
-``select``), built of ``values`` (how a value travels) and ``filters``; the shared pieces
+One module per statement family (``ddl``, ``insert``, ``upsert``, ``update``, ``delete``,
+``keys``, ``select``), built of ``values`` (how a value travels) and ``filters``; the shared pieces
 (``Statement``, quoting, JSON row batches) are ``warehouse.sql``. Every function is pure and
 returns a ``Statement`` (or a list of them). The rules (DESIGN section 6):
 
@@ -34,9 +34,18 @@ from .update import (
     update_by_filters,
     update_by_keys,
 )
+from .upsert import (
+    UPSERT_AUDIT_COLUMNS,
+    count_updated_by,
+    upsert_batches,
+    upsert_order,
+    upsert_stamp,
+)
 
 __all__ = [
+    "UPSERT_AUDIT_COLUMNS",
     "count_rows",
+    "count_updated_by",
     "create_table",
     "find_existing_keys",
     "hard_delete_by_filters",
@@ -53,5 +62,8 @@ __all__ = [
     "update_bulk_statements",
     "update_by_filters",
     "update_by_keys",
+    "upsert_batches",
+    "upsert_order",
+    "upsert_stamp",
     "with_audit_columns",
 ]
