@@ -18,6 +18,7 @@ from access.models import ApiClient
 from warehouse.client import WarehouseClient, get_client
 from warehouse.sql import TableName
 
+from .examples import WELLS_DEFINITION, WELLS_ROW
 from .jobs.payloads import DeletePayload, Payload, UpdatePayload, WritePayload
 from .models import Job
 from .tables import Column
@@ -25,30 +26,8 @@ from .validation.schema import parse_schema_definition
 
 T = TypeVar("T")
 
-# --- the seed's wells table ------------------------------------------------------------------
+# --- the seed's wells table (records.examples) ----------------------------------------------
 
-WELLS_DEFINITION: list[dict[str, Any]] = [
-    {"name": "api10", "data_type": "BIGINT", "nullable": False},
-    {"name": "api14", "data_type": "BIGINT", "nullable": False},
-    {"name": "wellname", "data_type": "STRING", "nullable": False},
-    {"name": "spuddate", "data_type": "STRING", "nullable": True},
-    {"name": "firstproddate", "data_type": "STRING", "nullable": True},
-    {"name": "compldate", "data_type": "STRING", "nullable": True},
-    {"name": "oileur", "data_type": "DOUBLE", "nullable": True},
-    {"name": "gaseur", "data_type": "DOUBLE", "nullable": True},
-    {"name": "wellspacing", "data_type": "DOUBLE", "nullable": True},
-]
-WELLS_ROW: dict[str, Any] = {
-    "api10": 4201234567,
-    "api14": 42012345671234,
-    "wellname": "SMITH 1-15H",
-    "spuddate": "01/15/2024",
-    "firstproddate": "03/20/2024",
-    "compldate": "03/10/2024",
-    "oileur": 125000.50,
-    "gaseur": 450000.75,
-    "wellspacing": 640.0,
-}
 # The nine columns of the definition, as the service parses them.
 WELLS_COLUMNS: tuple[Column, ...] = parse_schema_definition(WELLS_DEFINITION)
 

@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from common.errors import error_body
 from common.openapi import error_responses
 
+from ..examples import WELLS_DEFINITION, WELLS_ROW
 from ..models import Job
 from .headers import MAX_IDEMPOTENCY_KEY_LENGTH
 
@@ -137,28 +138,7 @@ JOB_LIST_PARAMETERS = [
 
 # --- request examples: the original service's bodies -------------------------------------------
 
-WELLS_DEFINITION = [
-    {"name": "api10", "data_type": "BIGINT", "nullable": False},
-    {"name": "api14", "data_type": "BIGINT", "nullable": False},
-    {"name": "wellname", "data_type": "STRING", "nullable": False},
-    {"name": "spuddate", "data_type": "STRING", "nullable": True},
-    {"name": "firstproddate", "data_type": "STRING", "nullable": True},
-    {"name": "compldate", "data_type": "STRING", "nullable": True},
-    {"name": "oileur", "data_type": "DOUBLE", "nullable": True},
-    {"name": "gaseur", "data_type": "DOUBLE", "nullable": True},
-    {"name": "wellspacing", "data_type": "DOUBLE", "nullable": True},
-]
-WELL = {
-    "api10": 4201234567,
-    "api14": 42012345671234,
-    "wellname": "SMITH 1-15H",
-    "spuddate": "01/15/2024",
-    "firstproddate": "03/20/2024",
-    "compldate": "03/10/2024",
-    "oileur": 125000.50,
-    "gaseur": 450000.75,
-    "wellspacing": 640.0,
-}
+WELL = WELLS_ROW
 KEYS = [4201234567, 4201234568, 4201234569]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import CommandError
+from argparse import ArgumentParser
+
+from django.core.management.base import BaseCommand, CommandError
 
 from ...models import ApiClient
 from ...securables import InvalidGrant, parse_privileges, parse_securable
@@ -21,3 +23,12 @@ def parsed_grant(privileges: str, securable: str) -> tuple[list[str], str]:
         return parse_privileges(privileges), parse_securable(securable)
     except InvalidGrant as error:
         raise CommandError(str(error)) from None
+
+
+class GrantCommand(BaseCommand):
+    """``grant`` and ``revoke``: ``NAME PRIVILEGES SECURABLE``."""
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("name", help="the API client")
+        parser.add_argument("privileges", help="e.g. SELECT,MODIFY or ALL_PRIVILEGES (case-insensitive)")
+        parser.add_argument("securable", help="c, c.s or c.s.t")

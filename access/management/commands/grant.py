@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from ...grants import grant_add
 from ...securables import InvalidGrant
-from ._grants import client_named, parsed_grant
+from ._grants import GrantCommand, client_named, parsed_grant
 
 
-class Command(BaseCommand):
+class Command(GrantCommand):
     help = (
         "Grant privileges (SELECT, MODIFY, CREATE_TABLE, ALL_PRIVILEGES; a comma list) on a catalog, "
         "catalog.schema or catalog.schema.table to an API client. Takes effect at once."
     )
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("name", help="the API client")
-        parser.add_argument("privileges", help="e.g. SELECT,MODIFY or ALL_PRIVILEGES (case-insensitive)")
-        parser.add_argument("securable", help="c, c.s or c.s.t")
 
     def handle(self, *args: Any, name: str, privileges: str, securable: str, **options: Any) -> None:
         client = client_named(name)

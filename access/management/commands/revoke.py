@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
 from ...grants import grant_remove, grants_covering
-from ._grants import client_named, parsed_grant
+from ._grants import GrantCommand, client_named, parsed_grant
 
 
-class Command(BaseCommand):
+class Command(GrantCommand):
     help = (
         "Revoke privileges on a securable from an API client (ALL_PRIVILEGES revokes every privilege "
         "on it). Takes effect at once, also for the client's jobs not yet run."
     )
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("name", help="the API client")
-        parser.add_argument("privileges", help="e.g. MODIFY or ALL_PRIVILEGES (case-insensitive)")
-        parser.add_argument("securable", help="c, c.s or c.s.t")
 
     def handle(self, *args: Any, name: str, privileges: str, securable: str, **options: Any) -> None:
         client = client_named(name)
