@@ -96,11 +96,7 @@ class Client:
         idempotency_key: str | None = None,
     ) -> Job:
         """Insert ``data``; with ``auto_create`` and ``schema_definition``, create the table first."""
-        body: dict[str, Any] = {**_table(catalog, schema, table), "data": list(data)}
-        if auto_create:
-            body["auto_create"] = True
-        if schema_definition is not None:
-            body["schema_definition"] = list(schema_definition)
+        body = _rows_body(catalog, schema, table, data, auto_create, schema_definition)
         return self._submit("POST", "records/write", body, wait, idempotency_key)
 
     def upsert(
@@ -118,16 +114,8 @@ class Client:
         idempotency_key: str | None = None,
     ) -> Job:
         """Insert or update ``data`` by ``key_columns``; ``match_deleted`` revives soft-deleted rows."""
-        body: dict[str, Any] = {
-            **_table(catalog, schema, table),
-            "data": list(data),
-            "key_columns": list(key_columns),
-            "match_deleted": match_deleted,
-        }
-        if auto_create:
-            body["auto_create"] = True
-        if schema_definition is not None:
-            body["schema_definition"] = list(schema_definition)
+        body = _rows_body(catalog, schema, table, data, auto_create, schema_definition)
+        body |= {"key_columns": list(key_columns), "match_deleted": match_deleted}
         return self._submit("POST", "records/upsert", body, wait, idempotency_key)
 
     def update(
@@ -323,6 +311,23 @@ class Client:
                 raise error_from_response(response)
             return response
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _rows_body(
+    catalog: str,
+    schema: str,
+    table: str,
+    data: Sequence[Mapping[str, Any]],
+    auto_create: bool,
+    schema_definition: Sequence[Mapping[str, Any]] | None,
+) -> dict[str, Any]:
+    """The body of a write or an upsert: the table, the rows, the optional table definition."""
+    body: dict[str, Any] = {**_table(catalog, schema, table), "data": list(data)}
+    if auto_create:
+        body["auto_create"] = True
+    if schema_definition is not None:
+        body["schema_definition"] = list(schema_definition)
+    return body
 
 
 def _table(catalog: str, schema: str, table: str) -> dict[str, str]:
