@@ -12,12 +12,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 # A process that writes its name and pid, then sleeps; on SIGTERM it writes "graceful" and ends.
+# Each line is ONE write (print writes its parts and the newline separately): the processes
+# share the supervisor's output, and lines written in parts interleave.
 GRACEFUL = (
     "import os, signal, sys, time; "
-    "signal.signal(signal.SIGTERM, lambda *a: (print('{0} graceful', flush=True), sys.exit(0))); "
-    "print('{0} up', os.getpid(), flush=True); time.sleep(60)"
+    "signal.signal(signal.SIGTERM, lambda *a: (os.write(1, b'{0} graceful\\n'), sys.exit(0))); "
+    "os.write(1, ('{0} up ' + str(os.getpid()) + '\\n').encode()); time.sleep(60)"
 )
-STUBBORN = "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('{0} up', flush=True); time.sleep(60)"
+STUBBORN = (
+    "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "os.write(1, b'{0} up\\n'); time.sleep(60)"
+)
 
 
 def supervise(tmp_path: Path, lines: dict[str, str], *args: str) -> subprocess.Popen[str]:
