@@ -7,7 +7,8 @@ import os
 import secrets
 import socket
 import tempfile
-from collections.abc import Iterator
+import warnings
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -148,5 +149,45 @@ def celery_worker(
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     worker = CeleryProcess(args, cwd=ROOT, env=env, log_path=log_path, ready=b" ready.")
     worker.start()
+    _session_worker.append(worker)
     yield worker
+    _session_worker.clear()
     worker.stop()
+
+
+# The session's worker once started: failed reports show its state and the end of its log.
+_session_worker: list[CeleryProcess] = []
+
+
+@pytest.fixture(autouse=True)
+def _worker_alive(request: pytest.FixtureRequest) -> None:
+    """A worker that exited on its own is started again before the next test that needs it, as
+    compose's restart policy does in production, with a warning carrying its exit code and the end
+    of its log (the pytest summary shows it), rather than every later job test timing out."""
+    if "celery_worker" not in request.fixturenames:
+        return
+    worker = request.getfixturevalue("celery_worker")
+    process = worker.process
+    if process is None or process.poll() is None:
+        return
+    code = process.returncode
+    tail = worker.log_tail()
+    worker.process = None
+    worker.start()
+    warnings.warn(
+        pytest.PytestWarning(f"the session's Celery worker had exited ({code}); its log ended:\n{tail}"),
+        stacklevel=1,
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed and _session_worker and "celery_worker" in getattr(item, "fixturenames", ()):
+        worker = _session_worker[0]
+        process = worker.process
+        state = "not running" if process is None else f"pid {process.pid}, exit code {process.poll()}"
+        report.sections.append(("celery worker", f"{state}\n{worker.log_tail()}"))
+    return report

@@ -62,6 +62,10 @@ class CeleryProcess:
                 )
             time.sleep(0.1)
 
+    def log_tail(self, size: int = 6000) -> str:
+        """The last ``size`` characters of its log."""
+        return self.log_path.read_text(errors="replace")[-size:] if self.log_path.exists() else ""
+
     def kill(self) -> None:
         """``kill -9``: no shutdown, no acknowledgement, leases left to run out."""
         if self.process is not None:
