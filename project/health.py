@@ -10,11 +10,13 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from project.broker import FILESYSTEM_TRANSPORT
 from project.celery import app as celery_app
 from warehouse.client import get_client
 from warehouse.exceptions import WarehouseError
@@ -69,7 +71,11 @@ def broker_status() -> str:
     try:
         if url.startswith("filesystem://"):
             check_broker_folders(options)
-        with celery_app.connection_for_write(url, transport_options=options, connect_timeout=timeout) as conn:
+        # The transport as the URL names it (the app's broker_transport holds the settings' one).
+        transport = FILESYSTEM_TRANSPORT if url.startswith("filesystem://") else urlsplit(url).scheme
+        with celery_app.connection_for_write(
+            url, transport=transport, transport_options=options, connect_timeout=timeout
+        ) as conn:
             conn.ensure_connection(**retry)
     except Exception as error:  # a probe reports every failure; nothing above would catch it
         return _failure(_describe(error))

@@ -308,6 +308,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
     if CELERY_BROKER_URL.startswith("filesystem://")
     else {}
 )
+# kombu's filesystem transport with whole messages only (project/broker.py says why).
+CELERY_BROKER_TRANSPORT: str | None = (
+    "project.broker:Transport" if CELERY_BROKER_URL.startswith("filesystem://") else None
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
