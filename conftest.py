@@ -47,6 +47,9 @@ def _isolate_session() -> int:
     settings.PROMETHEUS_MULTIPROC_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     # The test client speaks plain HTTP: with DEBUG off, every request would be a 301 to HTTPS.
     settings.SECURE_SSL_REDIRECT = False
+    # Webhook retries within a test's patience (the worker reads it at start).
+    os.environ["RECORDS_WEBHOOK_RETRY_SCHEDULE"] = "0.5,0.5,0.5"
+    settings.RECORDS_WEBHOOK_RETRY_SCHEDULE = [0.5, 0.5, 0.5]
     os.environ["LOCAL_WAREHOUSE_TOKEN"] = secrets.token_urlsafe(16)  # the warehouse's and its clients'
     os.environ["LOCAL_WAREHOUSE_URL"] = f"http://127.0.0.1:{port}/sql/1.0/warehouses/local"
     settings.LOCAL_WAREHOUSE_URL = os.environ["LOCAL_WAREHOUSE_URL"]

@@ -11,7 +11,7 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from .models import ApiClient, ClientKey, Grant
-from .services import client_key_rotate
+from .services import client_key_rotate, client_webhook_secret_rotate
 
 # Keys live in ClientKey; the package's own model authenticates nobody here, so it is hidden.
 admin.site.unregister(APIKey)
@@ -44,8 +44,9 @@ class ApiClientAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name"]
     readonly_fields = ["created_at"]
+    exclude = ["webhook_secret"]  # shown once, by the rotation action or createapiclient
     inlines = [GrantInline, ClientKeyInline]
-    actions = ["rotate_key_now", "rotate_key_with_grace"]
+    actions = ["rotate_key_now", "rotate_key_with_grace", "rotate_webhook_secret"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiClient]:
         return super().get_queryset(request).prefetch_related("grants")
@@ -61,6 +62,16 @@ class ApiClientAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate key: new key, old keys expire in 24 hours")
     def rotate_key_with_grace(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> None:
         self._rotate(request, queryset, ROTATION_GRACE)
+
+    @admin.action(description="Rotate webhook secret: webhooks are signed with a new secret from now on")
+    def rotate_webhook_secret(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> None:
+        for client in queryset:
+            secret = client_webhook_secret_rotate(client=client)
+            messages.warning(
+                request,
+                f"The new webhook secret of {client.name} is: {secret}. Store it somewhere safe: it is "
+                "not shown again.",
+            )
 
     def _rotate(self, request: HttpRequest, queryset: QuerySet[ApiClient], grace: timedelta) -> None:
         for client in queryset:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 from typing import ClassVar, cast
 
 from django.core.exceptions import ValidationError
@@ -9,6 +11,11 @@ from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 from .securables import InvalidGrant, check_grantable, parse_securable, securable_type
+
+
+def webhook_secret_new() -> str:
+    """A Standard Webhooks secret: ``whsec_`` and 24 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 class ApiClient(models.Model):
@@ -19,6 +26,11 @@ class ApiClient(models.Model):
     name = models.CharField(max_length=255, unique=True, help_text="The principal written to *_by columns.")
     is_active = models.BooleanField(default=True, help_text="An inactive client's keys are refused.")
     created_at = models.DateTimeField(auto_now_add=True)
+    webhook_secret = models.CharField(
+        max_length=64,
+        default=webhook_secret_new,
+        help_text="Signs this client's completion webhooks (Standard Webhooks, whsec_ + base64).",
+    )
 
     class Meta:
         db_table = "access_api_client"

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .grants import grant_add
-from .models import ApiClient, ClientKey
+from .models import ApiClient, ClientKey, webhook_secret_new
 
 
 class ClientExists(Exception):
@@ -51,3 +51,10 @@ def client_key_rotate(*, client: ApiClient, grace: timedelta = timedelta(0)) -> 
             until = now + grace
             old.filter(Q(expiry_date__isnull=True) | Q(expiry_date__gt=until)).update(expiry_date=until)
         return client_key_create(client=client), retired
+
+
+def client_webhook_secret_rotate(*, client: ApiClient) -> str:
+    """A new webhook signing secret for ``client``, returned once."""
+    client.webhook_secret = webhook_secret_new()
+    client.save(update_fields=["webhook_secret"])
+    return client.webhook_secret

@@ -12,13 +12,13 @@ in any other view under /api/, by ``common.middleware.ApiErrorMiddleware``). Arg
 ``job_started``: a worker claimed a job (``attempts`` is 1 on its first claim). Arguments:
 ``job_id``, ``operation``, ``attempts``, ``submitted_at``, ``started_at``.
 
-``job_finished``: a job reached a final state (``succeeded`` or ``failed``), once per job.
+``job_finished``: a job reached a final state (``succeeded``, ``failed`` or ``canceled``), once per job.
 Arguments: ``job_id``, ``operation``, ``status``, ``submitted_at``, ``started_at`` (of its last
 attempt), ``finished_at``, ``rows`` (the result's ``count`` when it succeeded, else ``None``).
 
 Receivers run synchronously, in the sender's transaction; they must not raise. ``job_started``
-and ``job_finished`` feed metrics only: they are sent with ``send_robust``, so that a receiver's
-failure is logged (``django.dispatch``) and never changes a job's outcome.
+and ``job_finished`` feed metrics and completion webhooks: they are sent with ``send_robust``, so
+that a receiver's failure is logged (``django.dispatch``) and never changes a job's outcome.
 """
 
 from __future__ import annotations

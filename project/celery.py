@@ -12,4 +12,4 @@ app = Celery("project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # The job engine's tasks live in a subpackage, which autodiscovery does not look into.
-app.autodiscover_tasks(["records.jobs"])
+app.autodiscover_tasks(["records.jobs", "records.webhooks"])

@@ -337,6 +337,7 @@ CELERY_TASK_DEFAULT_QUEUE = RECORDS_JOB_QUEUE
 CELERY_PERIODIC_QUEUE = "periodic"
 CELERY_TASK_ROUTES: dict[str, Any] = {
     "records.tasks.jobs_republish_stale_task": {"queue": CELERY_PERIODIC_QUEUE},
+    "records.webhooks.webhooks_republish_due_task": {"queue": CELERY_PERIODIC_QUEUE},
     "audit.tasks.*": {"queue": CELERY_PERIODIC_QUEUE},
 }
 CELERY_TASK_SOFT_TIME_LIMIT: int = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
@@ -350,6 +351,11 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
         "task": "records.tasks.jobs_republish_stale_task",
         "schedule": RECORDS_REQUEUE_INTERVAL_SECONDS,
         "options": {"expires": RECORDS_REQUEUE_INTERVAL_SECONDS},
+    },
+    "records-republish-due-webhooks": {
+        "task": "records.webhooks.webhooks_republish_due_task",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
     },
     "audit-ship-api-log": {
         "task": "audit.tasks.apilog_ship_task",
@@ -393,6 +399,20 @@ RECORDS_MAX_READ_BYTES: int = env.int("RECORDS_MAX_READ_BYTES", default=10 * 102
 if RECORDS_MAX_IN_VALUES < 1 or RECORDS_MAX_READ_BYTES < 1024:
     raise ImproperlyConfigured("RECORDS_MAX_IN_VALUES must be 1 or more, RECORDS_MAX_READ_BYTES 1024 or more")
 RECORDS_MAX_WAIT_SECONDS: int = 30
+# Completion webhooks (``callback_url``): the hosts a callback may name (exact names, or
+# ``.example.com`` for it and its subdomains; none by default, so the service is never aimed at
+# an internal address by accident), whether plain http is allowed (local testing only), the
+# seconds one attempt may take, and the delays between attempts (Standard Webhooks' schedule,
+# about a day in all, each +-20% jitter).
+RECORDS_WEBHOOK_ALLOWED_HOSTS: list[str] = env.list("RECORDS_WEBHOOK_ALLOWED_HOSTS", default=[])
+RECORDS_WEBHOOK_ALLOW_HTTP: bool = env.bool("RECORDS_WEBHOOK_ALLOW_HTTP", default=False)
+RECORDS_WEBHOOK_TIMEOUT_SECONDS: float = env.float("RECORDS_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+RECORDS_WEBHOOK_RETRY_SCHEDULE: list[float] = [
+    float(delay)
+    for delay in env.list(
+        "RECORDS_WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000", "36000"]
+    )
+]
 # Requests that may wait (``?wait``) at once in one web process; the others answer their 202 at
 # once. Keep it below the process's threads (GUNICORN_THREADS, 16), so that waiting requests
 # never hold every thread; 0 turns waiting off.

@@ -18,7 +18,8 @@ from django.utils.html import format_html
 
 from .jobs.lifecycle import jobs_requeue
 from .jobs.requeue import requeue_plans
-from .models import Job
+from .models import Job, WebhookAttempt, WebhookDelivery
+from .webhooks.delivery import webhook_send_again
 
 # The first rows (or keys) a job's page shows of its payload.
 PAYLOAD_PREVIEW_ITEMS = 5
@@ -195,4 +196,81 @@ class JobAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/records/job/requeue_confirmation.html", context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["attempted", "status_code", "duration_ms", "error"]
+    readonly_fields = ["attempted", "status_code", "duration_ms", "error"]
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="attempted")
+    def attempted(self, attempt: WebhookAttempt) -> str:
+        return seconds(attempt.attempted_at)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Completion webhooks: each job's one message, its attempts, and "send again"."""
+
+    list_display = [
+        "webhook_id",
+        "event_type",
+        "status",
+        "attempts",
+        "url",
+        "job_link",
+        "created",
+        "next_attempt",
+    ]
+    list_filter = ["status", "event_type"]
+    search_fields = ["webhook_id", "url", "job__job_id"]
+    readonly_fields = [
+        "webhook_id",
+        "event_type",
+        "url",
+        "job_link",
+        "status",
+        "attempts",
+        "created",
+        "next_attempt",
+        "delivered",
+        "body",
+    ]
+    exclude = ["job", "created_at", "next_attempt_at", "delivered_at"]
+    inlines = [WebhookAttemptInline]
+    actions = ["send_again"]
+    list_select_related = ["job"]
+
+    @admin.display(description="job")
+    def job_link(self, delivery: WebhookDelivery) -> str:
+        return format_html('<a href="../../job/{}/change/">{}</a>', delivery.job_id, delivery.job.job_id)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, delivery: WebhookDelivery) -> str:
+        return seconds(delivery.created_at)
+
+    @admin.display(description="next attempt", ordering="next_attempt_at")
+    def next_attempt(self, delivery: WebhookDelivery) -> str:
+        return seconds(delivery.next_attempt_at)
+
+    @admin.display(description="delivered")
+    def delivered(self, delivery: WebhookDelivery) -> str:
+        return seconds(delivery.delivered_at)
+
+    @admin.action(description="Send the selected webhooks again (same webhook-id and body)")
+    def send_again(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        for delivery in queryset:
+            webhook_send_again(delivery)
+        self.message_user(request, f"Sending {queryset.count()} webhook(s) again.", messages.SUCCESS)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

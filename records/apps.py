@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class RecordsConfig(AppConfig):
     name = "records"
     verbose_name = "Records"
+
+    def ready(self) -> None:
+        from common.signals import job_finished
+
+        from .webhooks.delivery import on_job_finished
+
+        job_finished.connect(on_job_finished, dispatch_uid="records.webhooks")

@@ -53,6 +53,9 @@ class Job(models.Model):
     )
     # NULL, not "", when absent: the unique constraint below only applies to given keys.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    callback_url = models.URLField(
+        max_length=2000, blank=True, default="", help_text="Where its completion webhook goes, if anywhere."
+    )
     request_hash = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     submitted_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -108,3 +111,52 @@ class Job(models.Model):
 # A job in one of these states never changes again (a re-queue of a failed one by an operator
 # aside); the others are unfinished.
 FINAL_STATUSES = frozenset({Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELED})
+
+
+class WebhookDelivery(models.Model):
+    """The completion webhook of one final job: one message (``webhook_id``, ``body``, both
+    fixed at the first attempt so that retries send the same thing), attempted until the
+    receiver answers 2xx, answers 410, or the retry schedule runs out."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        DELIVERED = "delivered", "delivered"
+        GONE = "gone", "gone (410: the receiver asked for no more)"
+        FAILED = "failed", "failed (retries exhausted)"
+
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="webhook")
+    webhook_id = models.CharField("webhook-id", max_length=64, unique=True)
+    event_type = models.CharField(max_length=32)
+    url = models.URLField(max_length=2000)
+    body = models.TextField(help_text="The signed JSON body, as sent.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # When the next attempt is due (a worker taking it moves it past its own timeout first).
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "records_webhook_delivery"
+        verbose_name_plural = "webhook deliveries"
+        ordering = ("-id",)
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.webhook_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery and what came of it."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_set")
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="None: no answer.")
+    error = models.TextField(blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "records_webhook_attempt"
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {self.status_code or 'no answer'}"

@@ -7,10 +7,12 @@ it the other way round.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 from access.grants import grant_add
@@ -135,3 +137,31 @@ def wait_for_job(job_or_id: Job | int | uuid.UUID | str, timeout: float = 30) ->
     except AssertionError:
         raise AssertionError(f"job {job.job_id} still {job.status} after {timeout} s") from None
     return job
+
+
+class WebhookReceiver:
+    """An HTTP receiver on 127.0.0.1 answering each POST with the next of ``answers`` (then
+    200), keeping every request's headers and body."""
+
+    def __init__(self) -> None:
+        self.answers: list[int] = []
+        self.received: list[tuple[dict[str, str], str]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                receiver.received.append((dict(self.headers.items()), body))
+                self.send_response(receiver.answers.pop(0) if receiver.answers else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/records"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def deliveries_for(self, job_id: str) -> list[tuple[dict[str, str], str]]:
+        return [(h, b) for h, b in self.received if f'"job_id":"{job_id}"' in b]

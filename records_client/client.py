@@ -48,7 +48,8 @@ class Job:
 class Client:
     """A client of the records service at ``url`` (``https://host``, without ``/api/v1``).
 
-    Each submit sends an ``Idempotency-Key`` (a new uuid4 unless ``idempotency_key`` is given)
+    ``callback_url`` on a submit asks for a signed completion webhook there (see the README's
+    receiver). Each submit sends an ``Idempotency-Key`` (a new uuid4 unless ``idempotency_key`` is given)
     and is re-sent with the same key, up to ``retries`` times, when the connection fails
     before its answer arrives: the service then answers the job the first attempt stored,
     so a submit never runs twice. ``transport`` is httpx's (tests, proxies).
@@ -94,10 +95,11 @@ class Client:
         schema_definition: Sequence[Mapping[str, Any]] | None = None,
         wait: float | None = None,
         idempotency_key: str | None = None,
+        callback_url: str | None = None,
     ) -> Job:
         """Insert ``data``; with ``auto_create`` and ``schema_definition``, create the table first."""
         body = _rows_body(catalog, schema, table, data, auto_create, schema_definition)
-        return self._submit("POST", "records/write", body, wait, idempotency_key)
+        return self._submit("POST", "records/write", body, wait, idempotency_key, callback_url)
 
     def upsert(
         self,
@@ -112,11 +114,12 @@ class Client:
         schema_definition: Sequence[Mapping[str, Any]] | None = None,
         wait: float | None = None,
         idempotency_key: str | None = None,
+        callback_url: str | None = None,
     ) -> Job:
         """Insert or update ``data`` by ``key_columns``; ``match_deleted`` revives soft-deleted rows."""
         body = _rows_body(catalog, schema, table, data, auto_create, schema_definition)
         body |= {"key_columns": list(key_columns), "match_deleted": match_deleted}
-        return self._submit("POST", "records/upsert", body, wait, idempotency_key)
+        return self._submit("POST", "records/upsert", body, wait, idempotency_key, callback_url)
 
     def update(
         self,
@@ -132,6 +135,7 @@ class Client:
         updates: Mapping[str, Any] | None = None,
         wait: float | None = None,
         idempotency_key: str | None = None,
+        callback_url: str | None = None,
     ) -> Job:
         """Update rows by ``key_value``, ``key_values``, ``bulk_updates`` or ``filters`` (one of them)."""
         body = _without_none(
@@ -145,7 +149,7 @@ class Client:
                 "updates": None if updates is None else dict(updates),
             }
         )
-        return self._submit("PUT", "records/update", body, wait, idempotency_key)
+        return self._submit("PUT", "records/update", body, wait, idempotency_key, callback_url)
 
     def delete(
         self,
@@ -160,6 +164,7 @@ class Client:
         soft: bool = True,
         wait: float | None = None,
         idempotency_key: str | None = None,
+        callback_url: str | None = None,
     ) -> Job:
         """Soft-delete (or, with ``soft=False``, remove) rows by key(s) or ``filters``."""
         body = _without_none(
@@ -172,7 +177,7 @@ class Client:
                 "soft": soft,
             }
         )
-        return self._submit("DELETE", "records/delete", body, wait, idempotency_key)
+        return self._submit("DELETE", "records/delete", body, wait, idempotency_key, callback_url)
 
     # --- jobs ----------------------------------------------------------------------------------
 
@@ -259,8 +264,16 @@ class Client:
     # --- HTTP ----------------------------------------------------------------------------------
 
     def _submit(
-        self, method: str, path: str, body: dict[str, Any], wait: float | None, idempotency_key: str | None
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any],
+        wait: float | None,
+        idempotency_key: str | None,
+        callback_url: str | None,
     ) -> Job:
+        if callback_url is not None:
+            body = {**body, "callback_url": callback_url}
         key = idempotency_key or str(uuid.uuid4())
         first_wait = None if wait is None else min(MAX_WAIT_SECONDS, wait)
         started = time.monotonic()

@@ -55,3 +55,18 @@ def test_rotating_a_key_in_the_admin_shows_the_new_key_once(admin_client: Client
     assert ClientKey.objects.get_from_key(key).client == client
     assert ClientKey.objects.get(prefix=old.split(".")[0]).revoked
     assert "1 old key(s) revoked" in message
+
+
+def test_the_webhook_secret_is_never_on_the_page_and_its_rotation_shows_it_once(admin_client: Client) -> None:
+    client, _ = client_create(name="etl")
+    page = admin_client.get(f"/admin/access/apiclient/{client.pk}/change/").text
+    assert client.webhook_secret not in page
+    response = admin_client.post(
+        "/admin/access/apiclient/",
+        {"action": "rotate_webhook_secret", "_selected_action": [str(client.pk)]},
+        follow=True,
+    )
+    message = next(str(m) for m in response.context["messages"])
+    client.refresh_from_db()
+    assert f"The new webhook secret of etl is: {client.webhook_secret}." in message
+    assert client.webhook_secret.startswith("whsec_")

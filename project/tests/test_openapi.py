@@ -15,6 +15,7 @@ from django.test import Client
 from drf_spectacular.drainage import GENERATOR_STATS
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
+from pytest_django import Settings
 
 from access.testing import ApiCaller
 from records import sql
@@ -202,9 +203,11 @@ def _request_examples(document: dict[str, Any], method: str, path: str) -> dict[
 
 
 def test_the_seed_bodies_are_the_examples(document: dict[str, Any]) -> None:
-    """The original service's write with auto_create, its four updates and three deletes."""
+    """The original service's write with auto_create (then ours with a webhook), its four
+    updates and three deletes."""
     write = _request_examples(document, "post", "/api/v1/records/write")
-    assert [example["value"]["auto_create"] for example in write.values()] == [True]
+    assert [example["value"].get("auto_create") for example in write.values()] == [True, None]
+    assert list(write.values())[1]["value"]["callback_url"].startswith("https://")
     updates = _request_examples(document, "put", "/api/v1/records/update")
     ways = ("key_value", "key_values", "bulk_updates", "filters")
     assert [next(way for way in ways if way in e["value"]) for e in updates.values()] == list(ways)
@@ -249,10 +252,12 @@ def _parameter_examples(document: dict[str, Any], method: str, path: str) -> dic
 
 
 def test_the_service_accepts_every_request_example(
-    document: dict[str, Any], local_warehouse: LocalWarehouseProcess
+    document: dict[str, Any], local_warehouse: LocalWarehouseProcess, settings: Settings
 ) -> None:
     """Sent to a wells table (the examples' catalog and schema swapped for the test's), each
-    write, update and delete example is stored as a job (202) and the read example answers 200."""
+    write, update and delete example is stored as a job (202) and the read example answers 200
+    (the webhook example's host allowed, as its operator would)."""
+    settings.RECORDS_WEBHOOK_ALLOWED_HOSTS = ["hooks.example.com"]
     caller = ApiCaller("openapi")
     with warehouse_schema(CATALOG) as schema:
         table = TableName(CATALOG, schema, "wells")

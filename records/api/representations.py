@@ -98,6 +98,16 @@ class JobErrorField(serializers.JSONField):
     pass
 
 
+class CallbackUrlOutField(serializers.URLField):
+    """The job's ``callback_url``, null when it has none (the model stores "")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value: str) -> str | None:  # type: ignore[override]
+        return value or None
+
+
 @extend_schema_serializer(
     description=(
         "A job: what it does, where it stands, and once finished its result or its error. `succeeded`, "
@@ -113,6 +123,9 @@ class JobSerializer(serializers.ModelSerializer):
     result = JobResultField(read_only=True, allow_null=True, help_text="Set when the job succeeded.")
     error = JobErrorField(read_only=True, allow_null=True, help_text="Set when the job failed or is retried.")
     status_url = serializers.SerializerMethodField(help_text="This job's path.")
+    callback_url = CallbackUrlOutField(
+        help_text="Where its completion webhook goes (a signed job.succeeded/failed/canceled), or null."
+    )
     cancel_requested = serializers.BooleanField(
         read_only=True,
         help_text=(
@@ -133,6 +146,7 @@ class JobSerializer(serializers.ModelSerializer):
             "finished_at",
             "attempts",
             "cancel_requested",
+            "callback_url",
             "progress",
             "result",
             "error",

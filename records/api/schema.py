@@ -152,6 +152,11 @@ WRITE_EXAMPLES = [
         "Create the wells table if needed and insert a row",
         {"auto_create": True, "schema_definition": WELLS_DEFINITION, "data": [WELL]},
     ),
+    _request(
+        "wells with a completion webhook",
+        "Insert a row; once the job is final, a signed job.succeeded (or .failed) is POSTed to callback_url",
+        {"data": [WELL], "callback_url": "https://hooks.example.com/records"},
+    ),
 ]
 UPSERT_EXAMPLES = [
     _request(
@@ -238,6 +243,7 @@ def _job(operation: str, status: str, **fields: Any) -> dict[str, Any]:
         **_TIMES,
         "attempts": 1,
         "cancel_requested": False,
+        "callback_url": None,
         "progress": {},
         "result": None,
         "error": None,

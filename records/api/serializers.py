@@ -25,6 +25,7 @@ from common.parsers import load_json
 from warehouse.sql import IDENTIFIER_PATTERN
 
 from ..tables import FILTER_OPS, LIST_OPS, NULL_OPS, Column
+from ..validation.callbacks import callback_url_problem
 from ..validation.filters import MAX_FILTERS_AND_UPDATES, check_parameter_budget
 from ..validation.identifiers import MAX_IDENTIFIER_LENGTH, validate_identifier
 from ..validation.rows import check_rows_shape, check_update_names, compile_row_validator
@@ -264,6 +265,28 @@ class ColumnDefinitionSerializer(serializers.Serializer[dict[str, Any]]):
         "`schema_definition`, when given) before the job is stored."
     )
 )
+class CallbackUrlField(serializers.URLField):
+    """Where the job's completion webhook goes (``validation.callbacks`` says which may)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("max_length", 2000)
+        kwargs.setdefault(
+            "help_text",
+            "When the job is final, a signed `job.succeeded`/`job.failed`/`job.canceled` message is POSTed "
+            "here (Standard Webhooks; https, a host the service allows).",
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        url = super().to_internal_value(data)
+        problem = callback_url_problem(url)
+        if problem:
+            raise serializers.ValidationError(problem, code="invalid")
+        return url
+
+
 class WriteSerializer(serializers.Serializer[dict[str, Any]]):
     """``POST /records/write``. ``validated_data``: catalog, schema, table, auto_create,
     ``columns`` (Column tuple, or None without schema_definition), ``schema_definition``
@@ -289,6 +312,7 @@ class WriteSerializer(serializers.Serializer[dict[str, Any]]):
         max_length=MAX_SCHEMA_COLUMNS,
         help_text="The table's columns: required with `auto_create`; rows are validated against it.",
     )
+    callback_url = CallbackUrlField()
 
     def validate_schema_definition(self, value: list[dict[str, Any]] | None) -> tuple[Column, ...] | None:
         return None if value is None else parse_schema_definition(value)
@@ -359,6 +383,7 @@ class _KeyedSerializer(serializers.Serializer[dict[str, Any]]):
     key_column = IdentifierField(
         required=False, allow_null=True, help_text="The column the keys are values of (with a key method)."
     )
+    callback_url = CallbackUrlField()
     key_value = ScalarField(required=False, allow_null=True, help_text="One key.")
     key_values = KeyListField(
         child=ScalarField(),
@@ -388,6 +413,8 @@ class _KeyedSerializer(serializers.Serializer[dict[str, Any]]):
                 message = f"key_column is required with {method}"
                 raise serializers.ValidationError({"key_column": [message]}, code="required")
             selected["key_column"] = attrs["key_column"]
+        if attrs.get("callback_url"):
+            selected["callback_url"] = attrs["callback_url"]
         return selected
 
 

@@ -54,6 +54,8 @@ def records_submit(
     privileges.require("MODIFY", table)
     # Hashing a large body costs ~0.5 s per 50,000 rows: only needed to compare retries.
     fingerprint = request_fingerprint(operation, data) if idempotency_key else ""
+    data = dict(data)
+    callback_url: str = data.pop("callback_url", None) or ""
     payload: Payload
     if operation == Job.Operation.WRITE:
         payload = _write_payload(table, data, client.name, privileges)
@@ -70,6 +72,7 @@ def records_submit(
         client=client,
         idempotency_key=idempotency_key,
         fingerprint=fingerprint,
+        callback_url=callback_url,
     )
 
 
@@ -244,6 +247,7 @@ def job_submit(
     client: ApiClient,
     idempotency_key: str | None = None,
     fingerprint: str = "",
+    callback_url: str = "",
 ) -> tuple[Job, bool]:
     """Store a queued job and publish it once the transaction commits; ``(job, created)``.
 
@@ -271,6 +275,7 @@ def job_submit(
                 principal=client.name,
                 idempotency_key=idempotency_key or None,
                 request_hash=fingerprint,
+                callback_url=callback_url,
             )
             transaction.on_commit(lambda: job_publish(job.pk))
     except IntegrityError:

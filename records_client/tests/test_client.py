@@ -13,10 +13,12 @@ from typing import Any
 import httpx
 import pytest
 from pytest_django import Settings
+from standardwebhooks import Webhook
 
+from access.models import ApiClient
 from access.testing import ApiCaller
 from records.models import Job
-from records.testing import warehouse_schema
+from records.testing import WebhookReceiver, wait_until, warehouse_schema
 from records_client import (
     AuthenticationError,
     Client,
@@ -199,3 +201,30 @@ def test_the_client_stands_alone() -> None:
     assert "httpx" in loaded
     service = {"django", "rest_framework", "project", "common", "access", "records", "audit", "warehouse"}
     assert not service & {name.split(".")[0] for name in loaded}
+
+
+def test_a_callback_url_brings_one_signed_webhook(client: Client, schema: str, settings: Settings) -> None:
+    """``callback_url`` on a submit: the job carries it and its receiver gets the signed
+    ``job.succeeded`` (verified with the client's secret, as the README's receiver does)."""
+    receiver = WebhookReceiver()
+    settings.RECORDS_WEBHOOK_ALLOW_HTTP = True
+    settings.RECORDS_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    try:
+        job = client.write(
+            CATALOG,
+            schema,
+            TABLE,
+            rows(range(2)),
+            auto_create=True,
+            schema_definition=DEFINITION,
+            wait=20,
+            callback_url=receiver.url,
+        )
+        assert job.status == "succeeded" and job.raw["callback_url"] == receiver.url
+        wait_until(lambda: receiver.deliveries_for(job.job_id), 30, what="the webhook")
+        [(headers, body)] = receiver.deliveries_for(job.job_id)
+        secret = ApiClient.objects.get(name="client-tests").webhook_secret
+        message = Webhook(secret).verify(body, headers)
+        assert (message["type"], message["data"]["result"]["count"]) == ("job.succeeded", 2)
+    finally:
+        receiver.server.shutdown()

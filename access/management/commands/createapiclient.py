@@ -91,6 +91,12 @@ class Command(BaseCommand):
             self.stdout.write(key)
             return
         self.stdout.write(f"API client {name!r} {done}. The key (shown only now):\n{key}")
+        if existing is None:
+            client = ApiClient.objects.get(name=name)
+            self.stdout.write(
+                f"Its webhook signing secret (shown only now; rotatewebhooksecret makes a new one):\n"
+                f"{client.webhook_secret}"
+            )
         for privileges, securable in grants:
             self.stdout.write(f"Granted {', '.join(privileges)} on {securable}.")
         if existing is None and not grants:
