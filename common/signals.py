@@ -14,7 +14,8 @@ in any other view under /api/, by ``common.middleware.ApiErrorMiddleware``). Arg
 
 ``job_finished``: a job reached a final state (``succeeded``, ``failed`` or ``canceled``), once per job.
 Arguments: ``job_id``, ``operation``, ``status``, ``submitted_at``, ``started_at`` (of its last
-attempt), ``finished_at``, ``rows`` (the result's ``count`` when it succeeded, else ``None``).
+attempt), ``finished_at``, ``rows`` (the result's ``count`` when it succeeded, else ``None``),
+``callback_url`` (``""`` when it asked for no webhook).
 
 Receivers run synchronously, in the sender's transaction; they must not raise. ``job_started``
 and ``job_finished`` feed metrics and completion webhooks: they are sent with ``send_robust``, so

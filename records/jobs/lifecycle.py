@@ -168,6 +168,7 @@ def _announce_finished(job: Job) -> None:
         started_at=job.started_at,
         finished_at=job.finished_at,
         rows=(job.result or {}).get("count") if succeeded else None,
+        callback_url=job.callback_url,
     )
 
 

@@ -32,9 +32,11 @@ _ATTEMPT_HOLD_SECONDS = 30.0
 _ANSWER_CHARS = 500
 
 
-def on_job_finished(sender: Any, job_id: str, **kwargs: Any) -> None:
-    """``job_finished`` receiver: the job's webhook, if it asked for one."""
-    job = Job.objects.defer("payload").filter(job_id=job_id).exclude(callback_url="").first()
+def on_job_finished(sender: Any, job_id: str, callback_url: str = "", **kwargs: Any) -> None:
+    """``job_finished`` receiver: the job's webhook, if it asked for one (most do not: no query)."""
+    if not callback_url:
+        return
+    job = Job.objects.defer("payload").filter(job_id=job_id).first()
     if job is not None:
         webhook_create(job)
 
