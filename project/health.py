@@ -69,10 +69,11 @@ def broker_status() -> str:
         "timeout": timeout,
     }
     try:
-        if url.startswith("filesystem://"):
-            check_broker_folders(options)
         # The transport as the URL names it (the app's broker_transport holds the settings' one).
-        transport = FILESYSTEM_TRANSPORT if url.startswith("filesystem://") else urlsplit(url).scheme
+        transport = urlsplit(url).scheme
+        if transport == "filesystem":
+            check_broker_folders(options)
+            transport = FILESYSTEM_TRANSPORT
         with celery_app.connection_for_write(
             url, transport=transport, transport_options=options, connect_timeout=timeout
         ) as conn:

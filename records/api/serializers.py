@@ -259,12 +259,6 @@ class ColumnDefinitionSerializer(serializers.Serializer[dict[str, Any]]):
     )
 
 
-@extend_schema_serializer(
-    description=(
-        "Rows to insert into `catalog.schema.table`, checked against the table's real columns (and "
-        "`schema_definition`, when given) before the job is stored."
-    )
-)
 class CallbackUrlField(serializers.URLField):
     """Where the job's completion webhook goes (``validation.callbacks`` says which may)."""
 
@@ -287,6 +281,12 @@ class CallbackUrlField(serializers.URLField):
         return url
 
 
+@extend_schema_serializer(
+    description=(
+        "Rows to insert into `catalog.schema.table`, checked against the table's real columns (and "
+        "`schema_definition`, when given) before the job is stored."
+    )
+)
 class WriteSerializer(serializers.Serializer[dict[str, Any]]):
     """``POST /records/write``. ``validated_data``: catalog, schema, table, auto_create,
     ``columns`` (Column tuple, or None without schema_definition), ``schema_definition``

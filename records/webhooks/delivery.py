@@ -137,9 +137,7 @@ def _record_outcome(delivery: WebhookDelivery, status_code: int | None) -> str:
         changes["status"] = WebhookDelivery.Status.FAILED
     else:
         delay = schedule[attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not secrecy)
-        changes.update(
-            status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now() + timedelta(seconds=delay)
-        )
+        changes["next_attempt_at"] = timezone.now() + timedelta(seconds=delay)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
     outcome = changes["status"]
     logger.info(
