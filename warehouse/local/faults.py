@@ -52,9 +52,10 @@ class FaultInjectingHandler:
         if self.fail_rate and self.random.random() < self.fail_rate:
             self.engine.stats.injected_failure()
             raise InjectedFailure(self.fail_status)
-        if self.latency:
-            time.sleep(self.latency)
-        return self.handler.execute_statement(session, req)
+        with self.engine.stats.statement_executing():
+            if self.latency:
+                time.sleep(self.latency)
+            return self.handler.execute_statement(session, req)
 
     def __getattr__(self, name: str) -> Any:
         # Every other TCLIService call is the handler's own.

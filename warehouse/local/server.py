@@ -118,7 +118,8 @@ class WarehouseHandler:
         session = self.session_of(req)
         if session is None:
             return unknown_session()
-        return self.execute_statement(session, req)
+        with self.engine.stats.statement_executing():
+            return self.execute_statement(session, req)
 
     def session_of(self, req: ttypes.TExecuteStatementReq) -> Session | None:
         return self.sessions.get(req.sessionHandle.sessionId.guid)

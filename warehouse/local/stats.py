@@ -4,6 +4,10 @@
 since the last reset, of every statement counted: accepted or rejected (a statement beyond a
 limit shows its size here, and counts as an error).
 
+``executing`` is how many statements have arrived whole and not been answered yet (a
+statement the warehouse is sleeping ``--latency-ms`` over counts): a test kills a client while
+one is, and knows it will still run.
+
 ``recent`` keeps each statement's SQL text as it arrived (parameter values are not part of
 it), cut to ``STATEMENT_TEXT_KEPT`` characters, ``statement_cut`` saying when it was: tests
 read it to prove what was executed as SQL (no request text ever is, only parameters).
@@ -14,6 +18,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .limits import StatementSize
@@ -28,6 +34,7 @@ class StatementStats:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.executing = 0  # not reset: statements in flight stay in flight
         self.reset()
 
     def reset(self) -> None:
@@ -67,6 +74,16 @@ class StatementStats:
                 }
             )
 
+    @contextmanager
+    def statement_executing(self) -> Iterator[None]:
+        with self._lock:
+            self.executing += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.executing -= 1
+
     def injected_failure(self) -> None:
         with self._lock:
             self.injected_failures += 1
@@ -78,6 +95,7 @@ class StatementStats:
                 "by_kind": dict(self.by_kind),
                 "errors": self.errors,
                 "injected_failures": self.injected_failures,
+                "executing": self.executing,
                 "max_parameters": self.max_parameters,
                 "max_parameter_bytes": self.max_parameter_bytes,
                 "max_statement_bytes": self.max_statement_bytes,

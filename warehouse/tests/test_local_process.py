@@ -105,6 +105,29 @@ def test_latency_is_added_to_every_statement(own_warehouse: LocalWarehouseProces
     assert elapsed >= 0.6
 
 
+def _select_after_a_second(url: str) -> None:
+    with connect(url) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def test_a_statement_counts_as_executing_until_it_is_answered(own_warehouse: LocalWarehouseProcess) -> None:
+    """``executing`` in the counters: 1 while the warehouse holds a statement (here over its
+    latency), 0 once it has answered; what the fault tests wait for before killing a client."""
+    own_warehouse.restart("--latency-ms", "1000")
+    assert own_warehouse.stats()["executing"] == 0
+    client = multiprocessing.Process(target=_select_after_a_second, args=(own_warehouse.url,))
+    client.start()
+    seen = []
+    while client.is_alive():
+        seen.append(own_warehouse.stats()["executing"])
+        time.sleep(0.05)
+    client.join()
+    assert client.exitcode == 0
+    assert max(seen) == 1
+    assert own_warehouse.stats()["executing"] == 0
+    assert own_warehouse.stats()["by_kind"] == {"SELECT": 1}
+
+
 def test_fail_rate_answers_an_http_error(own_warehouse: LocalWarehouseProcess) -> None:
     """--fail-rate 1 answers every statement with HTTP 502, which the connector raises as RequestError."""
     own_warehouse.restart("--fail-rate", "1", "--seed", "1")

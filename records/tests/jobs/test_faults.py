@@ -76,18 +76,26 @@ def test_a_job_whose_worker_was_killed_is_taken_over_and_lands_every_row_once(
     table = TableName("faults", "s", "t")
     job = unpublished_write(table, [{"id": i, "note": f"row {i}"} for i in range(300)])
     first = worker(job.pk, slow_warehouse, database_url(connection.settings_dict))
+    # Killed while the warehouse holds one of its statements (400 ms each): that statement runs
+    # after its sender is gone, so the table gets rows the job's progress never heard of.
     wait_until(
-        lambda: Job.objects.get(pk=job.pk).progress.get("batches_done", 0) >= 2, 60, what="two batches"
+        lambda: (
+            Job.objects.get(pk=job.pk).progress.get("batches_done", 0) >= 2
+            and slow_warehouse.stats()["executing"] > 0
+        ),
+        60,
+        what="two batches and a statement in flight",
     )
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
+    wait_until(lambda: slow_warehouse.stats()["executing"] == 0, 10, what="the orphaned statement to end")
     job.refresh_from_db()
     assert job.status == Job.Status.RUNNING and job.attempts == 1  # the dead worker's lease still runs
     landed = client.execute("SELECT COUNT(*) FROM faults.s.t").rows[0][0]
     assert 0 < landed < 300
 
     wait_until(lambda: lease_ran_out(job.pk), 10, what="the lease to run out")
-    # The statement in flight when the worker died still landed: more rows than its progress says.
+    # The statement in flight when the worker died landed: more rows than its progress says.
     job.refresh_from_db()
     assert client.execute("SELECT COUNT(*) FROM faults.s.t").rows[0][0] > job.progress["rows_inserted"]
     second = worker(job.pk, slow_warehouse, database_url(connection.settings_dict))
