@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -431,6 +432,28 @@ RECORDS_SCHEMA_CACHE_SECONDS: float = env.float("RECORDS_SCHEMA_CACHE_SECONDS", 
 RECORDS_SCHEMA_CACHE_STALE_SECONDS: float = env.float("RECORDS_SCHEMA_CACHE_STALE_SECONDS", default=86_400.0)
 # Django refuses bodies above this before any view runs; the records limit above decides.
 DATA_UPLOAD_MAX_MEMORY_SIZE = RECORDS_MAX_BODY_BYTES
+# Bulk ingestion (``/records/ingest``): uploads wait in RECORDS_INGEST_DIR (shared by web and
+# workers) until their job is final; at most RECORDS_INGEST_MAX_BYTES and RECORDS_INGEST_MAX_ROWS
+# per file (413 beyond). Jobs stage Parquet files of RECORDS_INGEST_FILE_ROWS rows in
+# RECORDS_STAGING_VOLUME (catalog.schema.volume; empty: a `records_staging` volume in the target
+# table's schema), created when missing if RECORDS_STAGING_VOLUME_CREATE.
+RECORDS_INGEST_DIR: str = env("RECORDS_INGEST_DIR", default=str(BASE_DIR / "var" / "ingest"))
+RECORDS_INGEST_MAX_BYTES: int = env.int("RECORDS_INGEST_MAX_BYTES", default=10 * 1024**3)
+RECORDS_INGEST_MAX_ROWS: int = env.int("RECORDS_INGEST_MAX_ROWS", default=100_000_000)
+RECORDS_INGEST_FILE_ROWS: int = env.int("RECORDS_INGEST_FILE_ROWS", default=250_000)
+RECORDS_STAGING_VOLUME: str = env("RECORDS_STAGING_VOLUME", default="")
+RECORDS_STAGING_VOLUME_CREATE: bool = env.bool("RECORDS_STAGING_VOLUME_CREATE", default=True)
+if RECORDS_STAGING_VOLUME and not re.fullmatch(
+    r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){2}", RECORDS_STAGING_VOLUME
+):
+    raise ImproperlyConfigured("RECORDS_STAGING_VOLUME must be catalog.schema.volume")
+if RECORDS_INGEST_FILE_ROWS < 1:
+    raise ImproperlyConfigured("RECORDS_INGEST_FILE_ROWS must be 1 or more")
+# An upload larger than this goes to a file in RECORDS_INGEST_DIR as it arrives, not to memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = RECORDS_INGEST_DIR
+# Django checks at start that the folder exists; uploads then move from it without a copy.
+Path(RECORDS_INGEST_DIR).mkdir(parents=True, exist_ok=True)
 
 # DJANGO REST FRAMEWORK
 # ------------------------------------------------------------------------------

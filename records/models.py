@@ -23,6 +23,7 @@ class Job(models.Model):
         UPSERT = "upsert", "upsert"
         UPDATE = "update", "update"
         DELETE = "delete", "delete"
+        INGEST = "ingest", "ingest"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"

@@ -14,12 +14,14 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPException
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from databricks import sql as dbsql
@@ -231,16 +233,42 @@ class WarehouseClient:
         finally:
             _close_quietly(cursor)
 
+    def upload(self, local_file: Path, volume_path: str) -> None:
+        """Put ``local_file`` at ``volume_path`` (``/Volumes/c/s/v/...``), replacing what is
+        there: the connector's staging PUT (the warehouse answers where to send the bytes, the
+        connector sends them). The connector reads the file whole to send it: keep files small."""
+        statement = f"PUT '__input_stream__' INTO {volume_literal(volume_path)} OVERWRITE"
+        reused = self._reusing_connection()
+        for attempt in (1, 2):
+            with open(local_file, "rb") as stream:
+                try:
+                    self._execute(statement, None, input_stream=stream)
+                except TransientWarehouseError as error:
+                    if attempt == 2 or not (reused and error.error_class == SESSION_GONE):
+                        raise
+                    logger.info("warehouse session expired; uploading on a new one")
+                else:
+                    return
+
+    def remove(self, volume_path: str) -> None:
+        """Delete the file at ``volume_path`` (the connector's staging REMOVE)."""
+        self.execute(f"REMOVE {volume_literal(volume_path)}")
+
     def _reusing_connection(self) -> bool:
         slot: _ConnectionSlot | None = getattr(self._local, "slot", None)
         return slot is not None and slot.connection is not None and slot.pid == os.getpid()
 
-    def _execute(self, statement: str, parameters: Mapping[str, Any] | None) -> StatementResult:
+    def _execute(
+        self, statement: str, parameters: Mapping[str, Any] | None, *, input_stream: BinaryIO | None = None
+    ) -> StatementResult:
         with statement_observed(statement):
             connection = self._connection()
             try:
                 with connection.cursor() as cursor:
-                    cursor.execute(statement, dict(parameters or {}))
+                    if input_stream is None:
+                        cursor.execute(statement, dict(parameters or {}))
+                    else:
+                        cursor.execute(statement, dict(parameters or {}), input_stream=input_stream)
                     columns = [column[0] for column in cursor.description or []]
                     rows = [tuple(row) for row in cursor.fetchall()] if columns else []
                     return StatementResult(columns=columns, rows=rows, rowcount=cursor.rowcount)
@@ -296,6 +324,18 @@ class WarehouseClient:
             except Exception as error:
                 raise translate_error(error) from error
         return slot.connection
+
+
+# A volume path as this service makes them: /Volumes/<catalog>/<schema>/<volume>/ then plain
+# names (letters, digits, ``_.-``) separated by slashes; never quotes, never ``..``.
+_VOLUME_PATH = re.compile(r"/Volumes(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*){4,}")
+
+
+def volume_literal(path: str) -> str:
+    """``path`` as the SQL string literal of a staging statement (paths cannot be parameters)."""
+    if not _VOLUME_PATH.fullmatch(path) or "/../" in f"{path}/" or "/./" in f"{path}/":
+        raise ValueError(f"not a volume file path: {path!r}")
+    return f"'{path}'"
 
 
 # Errors of getting a statement to the warehouse and its answer back: worth retrying.

@@ -59,6 +59,7 @@ OPERATIONS = (
     "POST /api/v1/jobs/{job_id}/cancel",
     "POST /api/v1/records/write",
     "POST /api/v1/records/upsert",
+    "POST /api/v1/records/ingest",
     "PUT /api/v1/records/update",
     "DELETE /api/v1/records/delete",
     "GET /api/v1/records/read",
@@ -272,6 +273,23 @@ read_fields = st.fixed_dictionaries(
 )
 
 
+def _wells_csv(rows: list[dict[str, Any]]) -> str:
+    lines = [",".join(COLUMN_NAMES)] + [",".join(str(row[name]) for name in COLUMN_NAMES) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+# An ingest: a CSV of real rows, or any text, as the raw body; CSV options or none.
+csv_bodies = good_rows.map(_wells_csv) | st.text(max_size=40)
+ingest_options = st.fixed_dictionaries(
+    {},
+    optional={
+        "header": st.sampled_from(["true", "false"]),
+        "delimiter": st.sampled_from([",", ";"]) | st.text(max_size=2),
+        "null_value": st.text(max_size=3),
+    },
+)
+
+
 def _aimer(label: str, target: Target) -> Callable[[Case], st.SearchStrategy[Case]]:
     """How a case of ``label`` is aimed at the target: a strategy of changed copies."""
 
@@ -287,6 +305,12 @@ def _aimer(label: str, target: Target) -> Callable[[Case], st.SearchStrategy[Cas
         return into_body(update_fields)
     if label == "DELETE /api/v1/records/delete":
         return into_body(delete_fields)
+    if label == "POST /api/v1/records/ingest":
+        return lambda case: st.tuples(csv_bodies, ingest_options).map(
+            lambda parts: _changed(
+                case, query={**target.names, **parts[1]}, body=parts[0], media_type="text/csv"
+            )
+        )
     if label == "GET /api/v1/records/read":
         return lambda case: read_fields.map(lambda extra: _changed(case, query={**target.names, **extra}))
     if label in ("GET /api/v1/jobs/{job_id}", "POST /api/v1/jobs/{job_id}/cancel"):
@@ -307,7 +331,7 @@ def _aimer(label: str, target: Target) -> Callable[[Case], st.SearchStrategy[Cas
 def _changed(case: Case, **changes: Any) -> Case:
     for name, value in changes.items():
         setattr(case, name, value)
-    if "body" in changes:
+    if "body" in changes and "media_type" not in changes:
         case.media_type = "application/json"  # a negative case may have sent another type
     return case
 

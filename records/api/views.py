@@ -61,17 +61,17 @@ class JobSubmitView(ApiKeyView):
     finished_status: int = status.HTTP_200_OK
 
     def submit(self, request: Request) -> Response:
-        wait = wait_seconds(request)
-        # ``Prefer: wait=N`` stands for ``?wait=N``; the query wins when both are given.
-        preferred = None if "wait" in request.query_params else preferred_wait(request)
-        if preferred is not None:
-            wait = preferred
+        wait, preferred = submit_wait(request)
         key = idempotency_key(request)
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         job, _ = records_submit(
             operation=self.operation, data=serializer.validated_data, client=self.client, idempotency_key=key
         )
+        return self.answer(request, job, wait, preferred)
+
+    def answer(self, request: Request, job: Job, wait: float, preferred: float | None) -> Response:
+        """The stored job's answer: 202 with its URL, or the finished job (within ``wait``)."""
         if wait:
             job = wait_for(job, wait)
         # RFC 7240: say that the preference was honoured.
@@ -100,6 +100,14 @@ class JobSubmitView(ApiKeyView):
         return self.submit(request)
 
     put = delete = post
+
+
+def submit_wait(request: Request) -> tuple[float, float | None]:
+    """The seconds a submit may wait, and the ``Prefer: wait=N`` that asked for them (if any):
+    it stands for ``?wait=N``; the query wins when both are given."""
+    wait = wait_seconds(request)
+    preferred = None if "wait" in request.query_params else preferred_wait(request)
+    return (wait if preferred is None else preferred), preferred
 
 
 SUBMIT_DESCRIPTION = (

@@ -161,9 +161,57 @@ class DeletePayload(KeyedPayload):
         return cls(**cls._selection(raw), soft=bool(raw.get("soft", True)))
 
 
-Payload = WritePayload | UpsertPayload | UpdatePayload | DeletePayload
+@dataclass
+class IngestPayload:
+    """An uploaded file's rows to insert: the file itself waits in ``RECORDS_INGEST_DIR``
+    under the job's id (``records.jobs.ingest.ingest_file``); this says how to read it.
+    ``rows`` and ``bytes`` are what submit counted; ``auto_create`` and ``columns`` as for a write."""
+
+    file_format: str
+    rows: int
+    bytes: int
+    header: bool = True
+    delimiter: str = ","
+    null_value: str = ""
+    auto_create: bool = False
+    columns: tuple[Column, ...] | None = None
+
+    @property
+    def item_count(self) -> int | None:
+        return self.rows
+
+    def to_json(self) -> dict[str, Any]:
+        columns = [[c.name, c.data_type, c.nullable] for c in self.columns] if self.columns else None
+        return {
+            "file_format": self.file_format,
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "header": self.header,
+            "delimiter": self.delimiter,
+            "null_value": self.null_value,
+            "auto_create": self.auto_create,
+            "columns": columns,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> IngestPayload:
+        write = WritePayload.from_json({**raw, "rows": []})
+        return cls(
+            file_format=raw["file_format"],
+            rows=int(raw["rows"]),
+            bytes=int(raw["bytes"]),
+            header=bool(raw.get("header", True)),
+            delimiter=str(raw.get("delimiter", ",")),
+            null_value=str(raw.get("null_value", "")),
+            auto_create=write.auto_create,
+            columns=write.columns,
+        )
+
+
+Payload = WritePayload | UpsertPayload | UpdatePayload | DeletePayload | IngestPayload
 _PAYLOADS: dict[str, type[Payload]] = {
     "write": WritePayload,
+    "ingest": IngestPayload,
     "upsert": UpsertPayload,
     "update": UpdatePayload,
     "delete": DeletePayload,

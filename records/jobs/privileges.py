@@ -12,7 +12,7 @@ from warehouse.sql import TableName
 from ..catalog import table_columns
 from ..models import Job
 from .errors import JobFailed
-from .payloads import Payload, UpsertPayload, WritePayload
+from .payloads import IngestPayload, Payload, UpsertPayload, WritePayload
 
 
 def job_require_privileges(job: Job, table: TableName, payload: Payload) -> None:
@@ -22,7 +22,7 @@ def job_require_privileges(job: Job, table: TableName, payload: Payload) -> None
     needed = ["MODIFY"]
     # Only a table that is missing needs CREATE_TABLE (auto_create on an existing table only
     # writes), looked up afresh: a cached "exists" may be stale.
-    creates = isinstance(payload, WritePayload | UpsertPayload) and payload.auto_create
+    creates = isinstance(payload, WritePayload | UpsertPayload | IngestPayload) and payload.auto_create
     if creates and held.denial("CREATE_TABLE", table) and not _exists(table):
         needed.append("CREATE_TABLE")
     for privilege in needed:

@@ -31,9 +31,11 @@ from ..tables import Column
 from ..validation.rows import SchemaValidationError
 from ..validation.table import check_known_columns
 from .errors import JobFailed
+from .ingest import ingest_run
 from .lifecycle import job_stop_if_canceled
 from .payloads import (
     DeletePayload,
+    IngestPayload,
     KeyedPayload,
     Payload,
     UpdatePayload,
@@ -107,6 +109,8 @@ def _run(
         return _write(job, table, payload, report, fresh=fresh)
     if isinstance(payload, UpsertPayload):
         return _upsert(job, table, payload, report, fresh=fresh)
+    if isinstance(payload, IngestPayload):
+        return ingest_run(job, table, payload, _target(table, payload, fresh=fresh), report)
     columns = _columns(table, fresh=fresh)
     if isinstance(payload, UpdatePayload):
         return _update(job, table, payload, columns, report)
@@ -133,7 +137,9 @@ def _budget() -> int:
     return int(settings.RECORDS_MAX_PARAMETER_BYTES)
 
 
-def _target(table: TableName, payload: WritePayload | UpsertPayload, *, fresh: bool) -> tuple[Column, ...]:
+def _target(
+    table: TableName, payload: WritePayload | UpsertPayload | IngestPayload, *, fresh: bool
+) -> tuple[Column, ...]:
     """The columns of the table the rows go to, created first with ``auto_create``."""
     if payload.auto_create and payload.columns:
         _execute(sql.create_table(table, payload.columns))

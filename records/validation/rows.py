@@ -65,6 +65,11 @@ class RowValidator:
             },
         )
 
+    def check_from(self, rows: Sequence[Any], start: int) -> list[dict[str, Any]]:
+        """The normalized rows from ``start`` on; ``InvalidValue`` (its ``index`` into ``rows``)
+        at the first bad one. For callers that label rows themselves (an upload's lines)."""
+        return self._check(rows, start)
+
     def _problems(self, rows: Sequence[Any], first: InvalidValue) -> tuple[list[InvalidValue], int]:
         """The first problem of each bad row from ``first`` on (the first few), and their count."""
         problems, count, start = [first], 1, first.index + 1

@@ -1,0 +1,210 @@
+"""Running an ingest job: the uploaded file staged as Parquet in a volume, then one COPY INTO.
+
+1. The file (``ingest_file``: in ``RECORDS_INGEST_DIR`` under the job's id, put there by
+   submit) is read again a batch at a time and checked against the table as it is now (it
+   may have changed since submit: a row that no longer fits fails the job, nothing loaded).
+2. Its rows go to Parquet files of at most ``RECORDS_INGEST_FILE_ROWS`` rows, each row with
+   its audit values (``record_uuid`` from the job's id and the row's number, ``inserted_at``
+   the job's first attempt's time): every attempt writes the very same files. Each is put in
+   the job's folder of the staging volume (``RECORDS_STAGING_VOLUME``) and deleted here.
+3. ``COPY INTO`` loads the folder. Databricks skips the files it loaded into the table
+   before, so a job re-delivered after its load (its worker died before saying so) lands
+   nothing twice; its count then comes from the table (the rows with its record_uuids).
+4. The staged files are removed; the uploaded file once the job is final (``ingest_file_drop``,
+   on ``job_finished``), whatever way it ended.
+
+Progress: ``files_total``, ``files_staged``, ``bytes_uploaded``, then ``rows_loaded`` and
+``files_loaded``. A cancel is honoured before each upload and before the load.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from warehouse.client import get_client
+from warehouse.exceptions import PermanentWarehouseError
+from warehouse.sql import TableName
+
+from ..models import Job
+from ..sql.staging import VolumeName, copy_into, count_staged_rows_in, create_volume, staging_folder
+from ..tables import Column, user_columns
+from ..validation.files import CsvOptions, FileChecker, file_batches
+from .errors import JobFailed
+from .lifecycle import job_stop_if_canceled
+from .parquet import PartWriter, UnsupportedColumnType, arrow_schema, audit_values, record_uuid
+from .payloads import IngestPayload
+
+logger = logging.getLogger(__name__)
+
+ProgressReport = Callable[..., None]
+INGEST_SUFFIXES = {"csv": ".csv", "ndjson": ".ndjson", "parquet": ".parquet"}
+
+
+def ingest_dir() -> Path:
+    path = Path(settings.RECORDS_INGEST_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def ingest_file(job_id: uuid.UUID | str, file_format: str) -> Path:
+    """Where an ingest job's uploaded file waits until the job is final."""
+    return ingest_dir() / f"{uuid.UUID(str(job_id))}{INGEST_SUFFIXES[file_format]}"
+
+
+def ingest_file_drop(sender: Any, job_id: str, operation: str = "", **kwargs: Any) -> None:
+    """``job_finished`` receiver: a final ingest job's uploaded file is deleted."""
+    if operation != "ingest":
+        return
+    for suffix in INGEST_SUFFIXES.values():
+        ingest_file(job_id, suffix.lstrip(".")).unlink(missing_ok=True)
+
+
+def staging_volume(table: TableName) -> VolumeName:
+    """``RECORDS_STAGING_VOLUME``, or a ``records_staging`` volume in the table's schema."""
+    configured = str(settings.RECORDS_STAGING_VOLUME or "")
+    if configured:
+        catalog, schema, volume = configured.split(".")
+        return VolumeName(catalog, schema, volume)
+    return VolumeName(table.catalog, table.schema, "records_staging")
+
+
+def ingest_run(
+    job: Job, table: TableName, payload: IngestPayload, target: tuple[Column, ...], report: ProgressReport
+) -> dict[str, Any]:
+    """Stage, load and clean up (see the module); the result body of the job."""
+    source = ingest_file(job.job_id, payload.file_format)
+    if not source.exists():
+        raise JobFailed(
+            f"The uploaded file of job {job.job_id} is gone from RECORDS_INGEST_DIR on this worker "
+            "(web and workers must share that folder): nothing was loaded",
+            error_class="INGEST_FILE_NOT_FOUND",
+            error_type="FileNotFoundError",
+        )
+    try:
+        arrow_schema(target)
+    except UnsupportedColumnType as error:
+        raise JobFailed(
+            f"Table {table} has a column of type {error}, which ingest cannot write: nothing was loaded",
+            error_class="UNSUPPORTED_COLUMN_TYPE",
+            error_type="SchemaValidationError",
+        ) from error
+    client = get_client()
+    volume = staging_volume(table)
+    folder = staging_folder(volume, job.job_id)
+    inserted_at = str(job.progress.get("inserted_at") or timezone.now().isoformat())
+    report(inserted_at=inserted_at)
+    if "rows_loaded" in job.progress:
+        count, parts = int(job.progress["rows_loaded"]), int(job.progress["files_total"])
+    else:
+        if settings.RECORDS_STAGING_VOLUME_CREATE:
+            client.execute(create_volume(volume).sql)
+        parts = _stage(job, payload, source, target, folder, inserted_at, report)
+        job_stop_if_canceled(job)
+        count = _load(job, table, folder, parts)
+        report(rows_loaded=count, files_loaded=parts)
+    for name in _part_names(parts):
+        _remove_quietly(f"{folder}/{name}")
+    logger.info("job %s: %s row(s) loaded into %s from %s file(s)", job.job_id, count, table, parts)
+    return {"message": f"Inserted {count} record(s) into {table}", "count": count, "files": parts}
+
+
+def _part_names(parts: int) -> list[str]:
+    return [f"part-{number:05d}.parquet" for number in range(1, parts + 1)]
+
+
+def _stage(
+    job: Job,
+    payload: IngestPayload,
+    source: Path,
+    target: tuple[Column, ...],
+    folder: str,
+    inserted_at: str,
+    report: ProgressReport,
+) -> int:
+    """Write and upload the job's Parquet files; how many there are."""
+    client = get_client()
+    per_file = int(settings.RECORDS_INGEST_FILE_ROWS)
+    files_total = -(-payload.rows // per_file)
+    report(files_total=files_total, files_staged=0, bytes_uploaded=0)
+    uploaded = staged = 0
+    with tempfile.TemporaryDirectory(dir=ingest_dir(), prefix=f"stage-{job.job_id}-") as work:
+        for number, part in enumerate(_parts(job, payload, source, target, inserted_at, Path(work)), start=1):
+            job_stop_if_canceled(job)
+            client.upload(part, f"{folder}/{part.name}")
+            uploaded += part.stat().st_size
+            staged = number
+            part.unlink()
+            report(files_staged=staged, bytes_uploaded=uploaded)
+    if staged != files_total:
+        report(files_total=staged)
+    return staged
+
+
+def _parts(
+    job: Job, payload: IngestPayload, source: Path, target: tuple[Column, ...], inserted_at: str, work: Path
+) -> Iterator[Path]:
+    """The job's Parquet files, one at a time (each written whole before it is yielded)."""
+    options = CsvOptions(header=payload.header, delimiter=payload.delimiter, null_value=payload.null_value)
+    checker = FileChecker(user_columns(target))
+    audit = audit_values(target, principal=job.principal, inserted_at=inserted_at)
+    dedupe = any(c.name.lower() == "record_uuid" for c in target)
+    per_file = int(settings.RECORDS_INGEST_FILE_ROWS)
+    writer: PartWriter | None = None
+    number = row_number = 0
+    for batch in file_batches(source, payload.file_format, options, user_columns(target)):
+        rows = checker.check(batch)
+        if rows is None:
+            checker.raise_problems()  # always raises here
+            return
+        offset = 0
+        while offset < len(rows):
+            if writer is None:
+                number += 1
+                writer = PartWriter(work / _part_names(number)[-1], target)
+            chunk = rows[offset : offset + per_file - writer.rows]
+            for row in chunk:
+                row_number += 1
+                row.update(audit)
+                if dedupe:
+                    row["record_uuid"] = record_uuid(job.job_id, row_number)
+            writer.write(chunk)
+            offset += len(chunk)
+            if writer.rows >= per_file:
+                writer.close()
+                yield writer.path
+                writer = None
+    if writer is not None:
+        writer.close()
+        yield writer.path
+
+
+def _load(job: Job, table: TableName, folder: str, parts: int) -> int:
+    """COPY INTO, and the count of rows it landed: the warehouse's, or (a re-run, which may
+    find its files loaded by the attempt before) the table's rows with the job's uuids."""
+    counts = get_client().execute(copy_into(table, folder).sql).dml_counts()
+    count = counts.get("num_inserted_rows", counts.get("num_affected_rows", 0))
+    if job.attempts > 1 or count < int(job.item_count or 0):
+        try:
+            (row,) = get_client().execute(count_staged_rows_in(table, folder).sql).rows
+            return int(row[0])
+        except PermanentWarehouseError:
+            logger.warning(
+                "job %s: could not count its rows in %s; COPY INTO said %s", job.job_id, table, count
+            )
+    return count
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        get_client().remove(path)
+    except PermanentWarehouseError as error:
+        # Already gone (an earlier attempt removed it): nothing to clean up.
+        logger.info("staged file %s not removed: %s", path, error.message)

@@ -1,0 +1,132 @@
+"""From an uploaded file to a stored ingest job: the same checks as a write, line by line.
+
+``ingest_target`` runs before the upload is read when it can (a raw body: its table is named in
+the query string), so a client without the privilege, or naming a table that does not exist
+without ``auto_create``, is answered before a byte of a large file is read. ``ingest_submit``
+then reads the whole file, checks every row against the table (the first bad lines are a 400
+naming them, nothing stored), and stores the job; the file moves under the job's id into
+``RECORDS_INGEST_DIR`` in the same transaction (a worker finds it as soon as it hears of it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from access.grants import privileges_of
+from access.models import ApiClient
+from common.errors import ApiError
+from warehouse.sql import TableName
+
+from ..catalog import TableNotFound, require_schema, table_columns
+from ..models import Job
+from ..sql import with_audit_columns
+from ..tables import Column, user_columns
+from ..validation.files import CsvOptions, check_file
+from ..validation.table import check_definition_matches
+from .ingest import ingest_file
+from .parquet import UnsupportedColumnType, arrow_schema
+from .payloads import IngestPayload
+from .submit import job_submit, request_fingerprint
+
+
+@dataclass(frozen=True)
+class IngestTarget:
+    """The table a file goes to, and its columns (audit columns included)."""
+
+    table: TableName
+    columns: tuple[Column, ...]
+
+
+def ingest_target(client: ApiClient, data: dict[str, Any]) -> IngestTarget:
+    """The checks that need no file: privileges, the table (or its definition), its types."""
+    table = TableName(data["catalog"], data["schema"], data["table"])
+    privileges = privileges_of(client)
+    privileges.require("MODIFY", table)
+    definition: tuple[Column, ...] | None = data.get("columns")
+    existing = table_columns(table)
+    if existing is not None:
+        if definition is not None:
+            check_definition_matches(table, definition, user_columns(existing))
+        target = existing
+    elif not data.get("auto_create") or definition is None:
+        raise TableNotFound(
+            f"Table {table} does not exist; send auto_create with a schema_definition to create it",
+            details={"table": str(table)},
+        )
+    else:
+        privileges.require("CREATE_TABLE", table)
+        require_schema(table)
+        target = with_audit_columns(definition)
+    try:
+        arrow_schema(target)
+    except UnsupportedColumnType as error:
+        raise ApiError(
+            f"Table {table} has a column of type {error}, which ingest cannot write",
+            details={"table": str(table)},
+        ) from error
+    return IngestTarget(table, target)
+
+
+def ingest_submit(
+    *,
+    target: IngestTarget,
+    data: dict[str, Any],
+    upload: Path,
+    file_format: str,
+    client: ApiClient,
+    idempotency_key: str | None,
+) -> tuple[Job, bool]:
+    """Check every row of ``upload`` and store the job (``upload`` moves to the job's file when
+    a job is created; the caller deletes it otherwise)."""
+    options = CsvOptions(
+        header=data.get("header", True),
+        delimiter=data.get("delimiter", ","),
+        null_value=data.get("null_value", ""),
+    )
+    rows = check_file(
+        upload, file_format, options, user_columns(target.columns), max_rows=settings.RECORDS_INGEST_MAX_ROWS
+    )
+    payload = IngestPayload(
+        file_format=file_format,
+        rows=rows,
+        bytes=upload.stat().st_size,
+        header=options.header,
+        delimiter=options.delimiter,
+        null_value=options.null_value,
+        auto_create=bool(data.get("auto_create")),
+        columns=data.get("columns"),
+    )
+    fingerprint = ""
+    if idempotency_key:
+        # The file's own digest: the same bytes sent again are the same request.
+        described = {**payload.to_json(), "sha256": file_sha256(upload), "table": str(target.table)}
+        fingerprint = request_fingerprint(Job.Operation.INGEST, described)
+    with transaction.atomic():
+        job, created = job_submit(
+            operation=Job.Operation.INGEST,
+            table=target.table,
+            payload=payload,
+            client=client,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            callback_url=data.get("callback_url") or "",
+        )
+        if created:
+            # Before the commit that publishes the job: its worker finds the file.
+            os.replace(upload, ingest_file(job.job_id, file_format))
+    return job, created
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
