@@ -1,7 +1,8 @@
 """Statements sqlglot does not translate, answered from the catalog metadata.
 
-``CREATE/DROP CATALOG``, ``SHOW CATALOGS``, ``SHOW SCHEMAS``, ``SHOW TABLES``,
-``DESCRIBE [TABLE]`` and ``USE``, with the result columns Databricks SQL warehouses return.
+``CREATE/DROP CATALOG``, ``CREATE/DROP VOLUME``, ``SHOW CATALOGS``, ``SHOW SCHEMAS``,
+``SHOW TABLES``, ``SHOW VOLUMES``, ``DESCRIBE [TABLE]`` and ``USE``, with the result columns
+Databricks SQL warehouses return; and the staging ``PUT``/``GET``/``REMOVE`` (``staging``).
 The engine finds the command (``find_command``) and runs it on itself (``Command.run``):
 this module knows the engine only as the ``Catalogs`` it needs.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,10 +20,11 @@ import pyarrow as pa
 
 from warehouse.sql import IDENTIFIER_PATTERN
 
-from . import metadata
+from . import metadata, staging
 from .errors import LocalWarehouseError, UnsupportedStatement, table_not_found
 from .session import DEFAULT_SCHEMA, Outcome, Session
 from .translate import TableRef
+from .volumes import VolumePath, VolumeStore
 
 _NAME = rf"`?({IDENTIFIER_PATTERN})`?"
 _LIKE = r"(?:\s+LIKE\s+'([^']*)')?"
@@ -37,6 +40,19 @@ _PATTERNS = {
     "show_tables": re.compile(rf"^SHOW\s+TABLES(?:\s+(?:IN|FROM)\s+(?:{_NAME}\.)?{_NAME})?{_LIKE}$", re.I),
     "describe": re.compile(rf"^DESC(?:RIBE)?\s+(?:TABLE\s+)?(?:{_NAME}\.)?(?:{_NAME}\.)?{_NAME}$", re.I),
     "use": re.compile(rf"^USE\s+(CATALOG\s+|SCHEMA\s+|DATABASE\s+)?(?:{_NAME}\.)?{_NAME}$", re.I),
+    "create_volume": re.compile(
+        rf"^CREATE\s+VOLUME\s+(IF\s+NOT\s+EXISTS\s+)?(?:{_NAME}\.)?(?:{_NAME}\.)?{_NAME}"
+        r"(?:\s+COMMENT\s+'((?:[^'\\]|\\.)*)')?$",
+        re.I,
+    ),
+    "drop_volume": re.compile(
+        rf"^DROP\s+VOLUME\s+(IF\s+EXISTS\s+)?(?:{_NAME}\.)?(?:{_NAME}\.)?{_NAME}$", re.I
+    ),
+    # LIKE is optional before the pattern in SHOW VOLUMES.
+    "show_volumes": re.compile(
+        rf"^SHOW\s+VOLUMES(?:\s+(?:IN|FROM)\s+(?:{_NAME}\.)?{_NAME})?(?:\s+(?:LIKE\s+)?'([^']*)')?$", re.I
+    ),
+    **staging.PATTERNS,
 }
 
 
@@ -57,6 +73,15 @@ class Catalogs(Protocol):
     def require_schema(self, catalog: str, schema: str) -> None: ...
 
     def require_table(self, ref: TableRef) -> None: ...
+
+    @property
+    def volumes(self) -> VolumeStore: ...
+
+    def require_volume(self, path: VolumePath) -> None: ...
+
+    def create_volume(self, path: VolumePath, if_not_exists: bool, comment: str | None) -> None: ...
+
+    def drop_volume(self, path: VolumePath, if_exists: bool) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -87,8 +112,10 @@ def find_command(statement: str) -> Command | None:
             "DESCRIBE TABLE EXTENDED; information_schema.columns has each column's full_data_type "
             "and is_nullable"
         )
-    if re.match(r"^(SHOW|DESC|DESCRIBE|USE)\b", text, re.I) or re.match(
-        r"^(CREATE|DROP)\s+CATALOG\b", text, re.I
+    if re.match(r"^CREATE\s+EXTERNAL\s+VOLUME\b", text, re.I):
+        raise UnsupportedStatement("external volumes (CREATE EXTERNAL VOLUME); managed volumes only")
+    if re.match(r"^(SHOW|DESC|DESCRIBE|USE|PUT|GET|REMOVE|LIST)\b", text, re.I) or re.match(
+        r"^(CREATE|DROP)\s+(CATALOG|VOLUME)\b", text, re.I
     ):
         raise UnsupportedStatement(f"this form of {text.split()[0].upper()}: {text[:80]!r}")
     return None
@@ -179,6 +206,49 @@ def _use(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
     return _strings()
 
 
+def _volume_path(session: Session, parts: tuple[str | None, ...]) -> VolumePath:
+    """A volume's one-, two- or three-part name, completed from the session's namespace."""
+    names = [part.lower() for part in parts if part]
+    catalog, schema = session.catalog, session.schema
+    if len(names) == 3:
+        catalog, schema, volume = names
+    elif len(names) == 2:
+        schema, volume = names
+    else:
+        (volume,) = names
+    return VolumePath(catalog, schema, volume)
+
+
+def _create_volume(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
+    path = _volume_path(session, match.group(2, 3, 4))
+    comment = re.sub(r"\\(.)", r"\1", match.group(5)) if match.group(5) is not None else None
+    engine.create_volume(path, if_not_exists=bool(match.group(1)), comment=comment)
+    return _strings()
+
+
+def _drop_volume(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
+    engine.drop_volume(_volume_path(session, match.group(2, 3, 4)), if_exists=bool(match.group(1)))
+    return _strings()
+
+
+def _show_volumes(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
+    catalog = (match.group(1) or session.catalog).lower()
+    schema = (match.group(2) or session.schema).lower()
+    engine.require_schema(catalog, schema)
+    # The pattern is trimmed and matched case-insensitively (names are kept lower case).
+    pattern = match.group(3).strip().lower() if match.group(3) is not None else None
+    names = _matching(engine.volumes.names(engine.db, catalog, schema), pattern)
+    # The docs say ``volumeName``; a real warehouse answers ``volume_name`` (and JDBC reads that).
+    return _strings(database=[schema] * len(names), volume_name=names)
+
+
+def _staging(name: str) -> Callable[[Catalogs, Session, re.Match[str]], Outcome]:
+    def handler(engine: Catalogs, session: Session, match: re.Match[str]) -> Outcome:
+        return staging.run(engine, session, name, match)
+
+    return handler
+
+
 _HANDLERS = {
     "create_catalog": _create_catalog,
     "drop_catalog": _drop_catalog,
@@ -187,4 +257,8 @@ _HANDLERS = {
     "show_tables": _show_tables,
     "describe": _describe,
     "use": _use,
+    "create_volume": _create_volume,
+    "drop_volume": _drop_volume,
+    "show_volumes": _show_volumes,
+    **{name: _staging(name) for name in staging.PATTERNS},
 }

@@ -55,6 +55,18 @@ _VALUE_ERRORS: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
         "malformed input and return NULL instead.",
     ),
     (
+        # DuckDB's CSV reader casting a value itself (a cast pushed into the scan: COPY INTO).
+        re.compile(
+            r'Error when converting column "[^"]*"\. '
+            r"Could not convert string \"(?P<value>.*?)\" to '(?P<target>[\w ]+)'"
+        ),
+        "CAST_INVALID_INPUT",
+        "22018",
+        'The value \'{value}\' of the type "STRING" cannot be cast to "{target}" because it is malformed. '
+        "Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate "
+        "malformed input and return NULL instead.",
+    ),
+    (
         re.compile(
             r"Type (?P<source>\w+) with value (?P<value>\S+) can't be cast because the value is out of "
             r"range for the destination type (?P<target>\w+)"
@@ -82,6 +94,7 @@ _TYPE_NAMES = {
     "INT16": "SMALLINT",
     "INT32": "INT",
     "INT64": "BIGINT",
+    "INTEGER": "INT",
     "INT128": "DECIMAL(38,0)",
     "UINT8": "SMALLINT",
     "UINT16": "INT",

@@ -1,8 +1,9 @@
 """The local warehouse's execution engine: Unity Catalog names on DuckDB.
 
 Each catalog is one DuckDB database file in the data directory, attached under an alias
-(``uc__<name>``). Statements from every session share one DuckDB instance; writes (DML and
-DDL) are serialized by a lock, reads run concurrently on their own cursors.
+(``uc__<name>``); its volumes' files are under ``<data_dir>/volumes/<catalog>/`` (``volumes``).
+Statements from every session share one DuckDB instance; writes (DML, DDL, COPY INTO) are
+serialized by a lock, reads run concurrently on their own cursors.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ import duckdb
 import pyarrow as pa
 from duckdb.func import FunctionNullHandling, PythonUDFType
 
-from . import metadata
+from . import copy_into, file_formats, metadata, volumes
 from .commands import Command, find_command
+from .copy_into import CopyInto, find_copy
 from .duckdb_errors import translate_duckdb_error
 from .errors import LocalWarehouseError, catalog_not_found, schema_not_found, table_not_found
 from .json_reader import JsonReader, udf
 from .session import DEFAULT_SCHEMA, Outcome, ParameterValue, Session
 from .stats import StatementStats
-from .translate import Binding, Plan, TableRef, catalog_alias, translate
+from .translate import Binding, Plan, ReadFiles, TableRef, catalog_alias, translate
+from .volumes import VolumePath, VolumeStore
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ class PlannedStatement:
 
 
 # A statement ready to run; its ``kind`` is what the statement counters call it.
-Prepared = Command | PlannedStatement
+Prepared = Command | CopyInto | PlannedStatement
 
 
 class Engine:
@@ -62,6 +65,7 @@ class Engine:
         self.database.execute("SET GLOBAL TimeZone = 'UTC'")
         self.write_lock = threading.RLock()
         self.stats = StatementStats()
+        self.volumes = VolumeStore(self.data_dir / "volumes")
         self._readers: set[str] = set()  # the from_json functions registered on the database
         self._readers_lock = threading.Lock()
         for path in sorted(self.data_dir.glob("*.duckdb")):
@@ -93,6 +97,10 @@ class Engine:
         alias = catalog_alias(catalog)
         self.db.execute(f"ATTACH '{self.data_dir / f'{catalog}.duckdb'}' AS {alias}")
         self.db.execute(f"CREATE TABLE IF NOT EXISTS {alias}.main.{metadata.TABLE} ({metadata.COLUMNS})")
+        self.db.execute(f"CREATE TABLE IF NOT EXISTS {alias}.main.{volumes.TABLE} ({volumes.COLUMNS})")
+        self.db.execute(
+            f"CREATE TABLE IF NOT EXISTS {alias}.main.{copy_into.LOG_TABLE} ({copy_into.LOG_COLUMNS})"
+        )
 
     def create_catalog(self, catalog: str, if_not_exists: bool) -> None:
         with self.write_lock:
@@ -113,7 +121,7 @@ class Engine:
                 if if_exists:
                     return
                 raise catalog_not_found(f"`{catalog}`")
-            if not cascade and metadata.tables(self.db, catalog):
+            if not cascade and (metadata.tables(self.db, catalog) or self.volumes.names(self.db, catalog)):
                 raise LocalWarehouseError(
                     "SCHEMA_NOT_EMPTY",
                     f"Cannot drop catalog `{catalog}` because it is not empty. Use CASCADE.",
@@ -122,6 +130,7 @@ class Engine:
             self.db.execute(f"DETACH {catalog_alias(catalog)}")
             for path in self.data_dir.glob(f"{catalog}.duckdb*"):
                 path.unlink() if path.is_file() else shutil.rmtree(path)
+            self.volumes.drop_catalog(catalog)
 
     def require_catalog(self, catalog: str) -> None:
         if catalog not in self.catalogs():
@@ -136,6 +145,32 @@ class Engine:
         if ref.catalog not in self.catalogs() or not metadata.table_exists(self.db, ref):
             raise table_not_found(str(ref))
 
+    # -- volumes -----------------------------------------------------------------------------
+
+    def require_volume(self, path: VolumePath) -> None:
+        self.require_schema(path.catalog, path.schema)
+        if not self.volumes.exists(self.db, path):
+            raise volumes.volume_not_found(path)
+
+    def volume_exists(self, path: VolumePath) -> bool:
+        return path.catalog in self.catalogs() and self.volumes.exists(self.db, path)
+
+    def create_volume(self, path: VolumePath, if_not_exists: bool, comment: str | None) -> None:
+        with self.write_lock:
+            self.require_schema(path.catalog, path.schema)
+            if self.volumes.exists(self.db, path):
+                if if_not_exists:
+                    return
+                raise volumes.volume_already_exists(path)
+            self.volumes.create(self.db, path, comment)
+
+    def drop_volume(self, path: VolumePath, if_exists: bool) -> None:
+        with self.write_lock:
+            if if_exists and not self.volume_exists(path):
+                return
+            self.require_volume(path)
+            self.volumes.drop(self.db, path)
+
     # -- statements --------------------------------------------------------------------------
 
     def execute(self, session: Session, statement: str, parameters: Sequence[ParameterValue]) -> Outcome:
@@ -149,11 +184,14 @@ class Engine:
         command = find_command(statement)
         if command is not None:
             return command
+        copy = find_copy(statement)
+        if copy is not None:
+            return copy
         plan = translate(statement, tuple(p.spec for p in parameters), session.catalog, session.schema)
         return PlannedStatement(plan, tuple(parameters))
 
     def run(self, session: Session, statement: Prepared) -> Outcome:
-        if isinstance(statement, Command):
+        if isinstance(statement, Command | CopyInto):
             return statement.run(self, session)
         plan = statement.plan
         values = _binding_values(plan.bindings, statement.parameters)
@@ -169,6 +207,8 @@ class Engine:
             self.require_schema(catalog, schema)
         for ref in plan.reads:
             self.require_table(ref)
+        if plan.dropped and plan.dropped[0] == "SCHEMA" and not plan.cascade:
+            self._require_empty_schema(*plan.dropped[1])  # type: ignore[misc]
         for reader in plan.json_readers:
             self._register(reader)
         cursor = self.db.cursor()
@@ -176,6 +216,8 @@ class Engine:
             for catalog, view, name in plan.info_schema:
                 self.require_catalog(catalog)
                 cursor.register(name, metadata.information_schema(self.db, catalog, view))
+            for source in plan.read_files:
+                self._read_files_view(cursor, source)
             return self._run_sql(cursor, session, plan, values)
         except duckdb.Error as error:
             translated = translate_duckdb_error(error, plan)
@@ -185,6 +227,43 @@ class Engine:
             raise translated from error
         finally:
             cursor.close()
+
+    def _require_empty_schema(self, catalog: str, schema: str) -> None:
+        """DROP SCHEMA without CASCADE of a schema that has tables or volumes fails, as on Databricks."""
+        if catalog not in self.catalogs() or schema not in metadata.schemas(self.db, catalog):
+            return  # the drop itself reports it (or IF EXISTS tolerates it)
+        if metadata.tables(self.db, catalog, schema) or self.volumes.names(self.db, catalog, schema):
+            raise LocalWarehouseError(
+                "SCHEMA_NOT_EMPTY",
+                f"Cannot drop a schema `{catalog}`.`{schema}` because it contains objects.\n"
+                "Use DROP SCHEMA ... CASCADE to drop the schema and all its objects.",
+                "2BP01",
+            )
+
+    def _read_files_view(self, cursor: duckdb.DuckDBPyConnection, source: ReadFiles) -> None:
+        """The files of one ``read_files(...)`` as the temporary view its statement reads."""
+        path = volumes.parse_path(source.path, operation="read_files", needs_file=False)
+        self.require_volume(path)
+        location = self.volumes.local(path)
+        if not location.exists():
+            raise volumes.path_not_found(path)
+        options = file_formats.reader_options(
+            source.file_format, dict(source.options), infer_schema=True, where="read_files"
+        )
+        files = volumes.data_files(location)
+        if not files:
+            raise LocalWarehouseError(
+                "UNABLE_TO_INFER_SCHEMA",
+                f"Unable to infer schema for {options.format.upper()}. It must be specified manually.",
+                "42KD9",
+            )
+        select, _ = file_formats.relation(cursor, files, options)
+        # read_files adds the rescued-data column to an inferred schema, for every format; here
+        # no value is ever rescued (a value that does not fit fails instead).
+        cursor.execute(
+            f"CREATE TEMPORARY VIEW {source.view} AS "
+            f"SELECT *, CAST(NULL AS VARCHAR) AS _rescued_data FROM ({select})"
+        )
 
     def _register(self, reader: JsonReader) -> None:
         """Make the DuckDB function of a ``from_json`` schema and mode exist (once per instance).
@@ -238,6 +317,9 @@ class Engine:
             )
         if plan.kind == "DROP" and plan.dropped:
             metadata.forget(cursor, plan.dropped)
+            copy_into.forget(cursor, plan.dropped)
+            if plan.dropped[0] == "SCHEMA":
+                self.volumes.drop_schema(cursor, *plan.dropped[1])  # type: ignore[misc]
         return dml_outcome(plan.kind, rows)
 
 

@@ -69,7 +69,7 @@ def result_metadata(outcome: Outcome, options: ResultOptions) -> ttypes.TGetResu
         resultFormat=ttypes.TSparkRowSetType.ARROW_BASED_SET,
         lz4Compressed=False,
         arrowSchema=payload.schema_bytes,
-        isStagingOperation=False,
+        isStagingOperation=outcome.staging,
     )
 
 

@@ -7,6 +7,8 @@ already closed). Clients that ask for no direct results poll GetOperationStatus 
 through FetchResults instead.
 
 ``GET /stats`` returns the statement counters as JSON; ``POST /stats/reset`` clears them.
+``PUT``, ``GET`` and ``DELETE`` on ``/staging/<token>`` are the presigned URLs of the staging
+statements (``staging``): the token is their credential, no Authorization header is needed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from databricks.sql.thrift_api.TCLIService import TCLIService, ttypes
 from thrift.protocol import TBinaryProtocol
 from thrift.transport import TTransport
 
-from . import limits
+from . import limits, staging
 from .engine import Engine
 from .errors import LocalWarehouseError
 from .results import OK, Operation, ResultOptions, fetch, result_metadata, status
@@ -283,6 +285,9 @@ class _ThriftHTTPHandler(BaseHTTPRequestHandler):
             return
         input_transport = TTransport.TMemoryBuffer(body)
         output_transport = TTransport.TMemoryBuffer()
+        # A staging statement's presigned URL names the host this request was sent to.
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        staging.REQUEST.set(staging.StagingContext(f"http://{host}", self.server.token.encode()))
         try:
             self.server.processor.process(
                 # No string limit of Thrift's own (16,384,000 bytes): a statement of up to 16 MiB
@@ -299,8 +304,24 @@ class _ThriftHTTPHandler(BaseHTTPRequestHandler):
             return
         self._reply(200, output_transport.getvalue(), "application/x-thrift")
 
+    def do_PUT(self) -> None:
+        self._staging("PUT")
+
+    def do_DELETE(self) -> None:
+        self._staging("DELETE")
+
+    def _staging(self, method: str) -> None:
+        if not self.path.startswith(staging.URL_PREFIX):
+            self.close_connection = True  # a body we do not read
+            self._reply(404, b"not found", "text/plain")
+            return
+        engine = self.server.handler.engine
+        staging.serve(self, method, self.server.token.encode(), engine.volumes, engine.volume_exists)
+
     def do_GET(self) -> None:
-        if self.path.rstrip("/") == "/stats":
+        if self.path.startswith(staging.URL_PREFIX):
+            self._staging("GET")
+        elif self.path.rstrip("/") == "/stats":
             body = json.dumps(self.server.handler.engine.stats.snapshot()).encode()
             self._reply(200, body, "application/json")
         elif self.path.rstrip("/") in ("", "/health"):

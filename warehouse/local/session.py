@@ -42,8 +42,10 @@ class Session:
 
 @dataclass
 class Outcome:
-    """A statement's result: an Arrow table (possibly with no columns) and DML counts."""
+    """A statement's result: an Arrow table (possibly with no columns) and DML counts;
+    ``staging``: the row tells the connector which HTTP request to make (``staging``)."""
 
     table: pa.Table
     duck_types: list[str]
     num_modified_rows: int | None = None
+    staging: bool = False

@@ -54,6 +54,17 @@ class Binding:
     argument: int | None = None
 
 
+@dataclass(frozen=True)
+class ReadFiles:
+    """One ``read_files(path, option => value, ...)`` in FROM: the engine makes it the temporary
+    view ``view`` over the files (which it lists when the statement runs, not here)."""
+
+    view: str
+    path: str
+    file_format: str
+    options: tuple[tuple[str, str], ...]
+
+
 class TableRef(TableName):
     """A table as the local warehouse's messages name it: each part backticked, as Databricks does."""
 
@@ -78,6 +89,8 @@ class Plan:
     if_exists: bool = False
     writes: bool = True
     json_readers: tuple[JsonReader, ...] = ()  # the from_json functions the SQL calls
+    read_files: tuple[ReadFiles, ...] = ()
+    cascade: bool = False  # DROP SCHEMA ... CASCADE
 
 
 def translate(statement: str, parameters: tuple[ParameterSpec, ...], catalog: str, schema: str) -> Plan:
@@ -125,6 +138,7 @@ class _Translator:
         self.reads: list[TableRef] = []
         self.info_schema: list[tuple[str, str, str]] = []
         self.json_readers: list[JsonReader] = []
+        self.read_files: list[ReadFiles] = []
         self.ordinal = 0
 
     def run(self, tree: exp.Expression) -> Plan:
@@ -136,6 +150,7 @@ class _Translator:
             return self._drop(tree)
         if isinstance(tree, exp.Describe):
             raise UnsupportedStatement("this form of DESCRIBE")
+        self._rewrite_read_files(tree)
         _refuse_unknown_functions(tree, self.catalog, self.schema)
         # Two passes (a node replaced by transform() is not walked again); generators first,
         # while a from_json argument still shows its schema.
@@ -159,6 +174,7 @@ class _Translator:
             info_schema=tuple(self.info_schema),
             writes=kind is not None,
             json_readers=tuple(self.json_readers),
+            read_files=tuple(self.read_files),
         )
 
     # -- parameters ------------------------------------------------------------------------
@@ -215,6 +231,32 @@ class _Translator:
         self.json_readers.append(reader)
         return call
 
+    def _rewrite_read_files(self, tree: exp.Expr) -> None:
+        """``read_files(...)`` in FROM becomes a view the engine makes of its files."""
+        for table in list(tree.find_all(exp.Table)):
+            call = table.this
+            if not (isinstance(call, exp.Anonymous) and call.name.lower() == "read_files"):
+                continue
+            arguments = list(call.expressions)
+            if not arguments or not (isinstance(arguments[0], exp.Literal) and arguments[0].is_string):
+                raise UnsupportedStatement("read_files without a '/Volumes/...' path literal first")
+            options: dict[str, str] = {}
+            for argument in arguments[1:]:
+                if not isinstance(argument, exp.Kwarg):
+                    raise UnsupportedStatement("read_files options other than name => value")
+                value = argument.expression
+                if not isinstance(value, exp.Literal | exp.Boolean):
+                    raise UnsupportedStatement("read_files option values other than literals")
+                text = str(value.this).lower() if isinstance(value, exp.Boolean) else value.name
+                options[argument.this.name] = text
+            file_format = next((v for k, v in options.items() if k.lower() == "format"), None)
+            if file_format is None:
+                raise UnsupportedStatement("read_files without format => 'parquet' | 'csv' | 'json'")
+            view = f"__uc_read_files_{len(self.read_files)}"
+            others = tuple((k, v) for k, v in options.items() if k.lower() != "format")
+            self.read_files.append(ReadFiles(view, arguments[0].name, file_format, others))
+            table.replace(exp.to_table(view).as_(table.alias or "read_files"))
+
     # -- names -------------------------------------------------------------------------------
 
     def _qualify(self, table: exp.Table) -> TableRef:
@@ -229,6 +271,7 @@ class _Translator:
 
     def _resolve_tables(self, tree: exp.Expr, target: exp.Table | None) -> None:
         cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+        cte_names |= {source.view for source in self.read_files}
         for table in list(tree.find_all(exp.Table)):
             if not isinstance(table.this, exp.Identifier) or table is target:
                 continue
@@ -331,6 +374,7 @@ class _Translator:
                 needs_catalogs=(catalog,),
                 dropped=("SCHEMA", (catalog, schema)),
                 if_exists=if_exists,
+                cascade=bool(cascade),
             )
         if kind not in ("TABLE", "VIEW"):
             raise UnsupportedStatement(f"DROP {kind}")
