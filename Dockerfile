@@ -21,7 +21,7 @@ COPY . .
 # The throwaway key exists only for this build step.
 RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only-throwaway-key-never-used-to-sign-anything python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 app \
-    && mkdir -p var/warehouse var/broker var/local-warehouse-token \
+    && mkdir -p var/warehouse var/broker var/local-warehouse-token var/ingest \
     && chown -R app:app var
 
 USER app

@@ -250,9 +250,14 @@ class WarehouseClient:
                 else:
                     return
 
-    def remove(self, volume_path: str) -> None:
-        """Delete the file at ``volume_path`` (the connector's staging REMOVE)."""
-        self.execute(f"REMOVE {volume_literal(volume_path)}")
+    def remove(self, volume_path: str, *, missing_ok: bool = False) -> None:
+        """Delete the file at ``volume_path`` (the connector's staging REMOVE); a file that is
+        not there is ``PermanentWarehouseError`` ``STAGING_HTTP_404`` unless ``missing_ok``."""
+        try:
+            self.execute(f"REMOVE {volume_literal(volume_path)}")
+        except PermanentWarehouseError as error:
+            if not (missing_ok and error.error_class == "STAGING_HTTP_404"):
+                raise
 
     def _reusing_connection(self) -> bool:
         slot: _ConnectionSlot | None = getattr(self._local, "slot", None)
@@ -350,6 +355,9 @@ _TRANSPORT_ERRORS = (
 )
 
 
+# How the connector reports the failed HTTP request of a staging operation.
+_STAGING_HTTP_FAILURE = re.compile(r"Staging operation over HTTP was unsuccessful: (\d{3})")
+
 # The error class of a statement refused because its session is unknown (nothing ran).
 SESSION_GONE = "INVALID_SESSION"
 
@@ -362,6 +370,15 @@ def translate_error(error: Exception) -> WarehouseError:
     error_class = error_class_of(message)
     if isinstance(error, dbsql_exc.ServerOperationError):
         if error_class in TRANSIENT_ERROR_CLASSES:
+            return TransientWarehouseError(message, error_class=error_class)
+        return PermanentWarehouseError(message, error_class=error_class)
+    staging = _STAGING_HTTP_FAILURE.search(message)
+    if isinstance(error, dbsql_exc.OperationalError) and staging:
+        # The file's own HTTP request (PUT, GET, DELETE at the URL the warehouse gave): a
+        # refusal (404: no such file, 413: too large) stays one; the others may pass.
+        code = int(staging.group(1))
+        error_class = f"STAGING_HTTP_{code}"
+        if code >= 500 or code in (408, 429):
             return TransientWarehouseError(message, error_class=error_class)
         return PermanentWarehouseError(message, error_class=error_class)
     if isinstance(error, dbsql_exc.RequestError) and _http_code(error) in (401, 403):

@@ -203,8 +203,9 @@ def _load(job: Job, table: TableName, folder: str, parts: int) -> int:
 
 
 def _remove_quietly(path: str) -> None:
+    """Remove a staged file; one already gone (an earlier attempt removed it) is fine, and one
+    the warehouse will not remove is left (logged): the rows are loaded either way."""
     try:
-        get_client().remove(path)
+        get_client().remove(path, missing_ok=True)
     except PermanentWarehouseError as error:
-        # Already gone (an earlier attempt removed it): nothing to clean up.
-        logger.info("staged file %s not removed: %s", path, error.message)
+        logger.warning("staged file %s not removed: %s", path, error.message)
