@@ -53,6 +53,9 @@ def _isolate_session() -> int:
     # Uploads waiting for their jobs, apart from make run's (the worker reads it at start).
     os.environ["RECORDS_INGEST_DIR"] = tempfile.mkdtemp(prefix="records-test-ingest-")
     settings.RECORDS_INGEST_DIR = settings.FILE_UPLOAD_TEMP_DIR = os.environ["RECORDS_INGEST_DIR"]
+    # Ingest jobs stage several files from a few hundred rows.
+    os.environ["RECORDS_INGEST_FILE_ROWS"] = "400"
+    settings.RECORDS_INGEST_FILE_ROWS = 400
     os.environ["LOCAL_WAREHOUSE_TOKEN"] = secrets.token_urlsafe(16)  # the warehouse's and its clients'
     os.environ["LOCAL_WAREHOUSE_URL"] = f"http://127.0.0.1:{port}/sql/1.0/warehouses/local"
     settings.LOCAL_WAREHOUSE_URL = os.environ["LOCAL_WAREHOUSE_URL"]

@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 from access.grants import grant_add
 from access.models import ApiClient
 from warehouse.client import WarehouseClient, get_client
-from warehouse.sql import TableName
+from warehouse.sql import TableName, to_json
 
 from .examples import WELLS_DEFINITION, WELLS_ROW
-from .jobs.payloads import DeletePayload, Payload, UpdatePayload, WritePayload
+from .jobs.ingest import ingest_file
+from .jobs.payloads import DeletePayload, IngestPayload, Payload, UpdatePayload, WritePayload
 from .models import Job
 from .tables import Column
 from .validation.schema import parse_schema_definition
@@ -73,6 +74,7 @@ _OPERATIONS = {
     WritePayload: Job.Operation.WRITE,
     UpdatePayload: Job.Operation.UPDATE,
     DeletePayload: Job.Operation.DELETE,
+    IngestPayload: Job.Operation.INGEST,
 }
 
 
@@ -103,6 +105,16 @@ def unpublished_write(table: TableName, rows: Sequence[dict[str, Any]], **fields
     """An unpublished write of ``rows``, each given a fresh record_uuid as submitting would."""
     payload = WritePayload(rows=[{**row, "record_uuid": str(uuid.uuid4())} for row in rows])
     return unpublished_job(table, payload, **fields)
+
+
+def unpublished_ingest(table: TableName, ndjson_rows: Sequence[dict[str, Any]], **fields: Any) -> Job:
+    """An unpublished ingest of ``ndjson_rows`` (an NDJSON file, in RECORDS_INGEST_DIR under
+    the job's id, as submit leaves it)."""
+    text = "".join(to_json(row) + "\n" for row in ndjson_rows)
+    payload = IngestPayload(file_format="ndjson", rows=len(ndjson_rows), bytes=len(text.encode()))
+    job = unpublished_job(table, payload, **fields)
+    ingest_file(job.job_id, "ndjson").write_text(text)
+    return job
 
 
 def wait_until(predicate: Callable[[], T], timeout: float = 30, *, what: str = "the condition") -> T:

@@ -135,7 +135,7 @@ class Client:
         file_format = file_format or _FORMATS_BY_SUFFIX.get(file.suffix.lower())
         if file_format not in _MEDIA_TYPES:
             raise ValueError(f"say the format of {file.name}: file_format='csv', 'ndjson' or 'parquet'")
-        query: dict[str, str | int] = {**_table(catalog, schema, table), "format": file_format}
+        query: dict[str, str | int] = {**_table(catalog, schema, table), "file_format": file_format}
         if file_format == "csv":
             query |= {"header": str(header).lower(), "delimiter": delimiter, "null_value": null_value}
         if auto_create:

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.core.management import call_command
@@ -256,7 +257,7 @@ def test_the_service_accepts_every_request_example(
     document: dict[str, Any], local_warehouse: LocalWarehouseProcess, settings: Settings
 ) -> None:
     """Sent to a wells table (the examples' catalog and schema swapped for the test's), each
-    write, update and delete example is stored as a job (202) and the read example answers 200
+    write, upsert, ingest, update and delete example is stored as a job (202) and the read example answers 200
     (the webhook example's host allowed, as its operator would)."""
     settings.RECORDS_WEBHOOK_ALLOWED_HOSTS = ["hooks.example.com"]
     caller = ApiCaller("openapi")
@@ -273,6 +274,15 @@ def test_the_service_accepts_every_request_example(
             for name, example in _request_examples(document, method, path).items():
                 response = getattr(caller, method)(path, {**example["value"], **here})
                 assert response.status_code == 202, (path, name, response.json())
+        ingest = document["paths"]["/api/v1/records/ingest"]["post"]["requestBody"]["content"]["text/csv"]
+        for name, example in ingest["examples"].items():
+            response = caller.http.post(
+                "/api/v1/records/ingest",
+                example["value"],
+                content_type="text/csv",
+                QUERY_STRING=urlencode({**here, "table": "wells"}),
+            )
+            assert response.status_code == 202, (name, response.json())
         query = {**_parameter_examples(document, "get", "/api/v1/records/read"), **here}
         response = caller.get("/api/v1/records/read", query)
         assert response.status_code == 200, response.json()

@@ -5,7 +5,7 @@ Two ways to send it:
   ``application/vnd.apache.parquet``), the options in the query string: the table and the
   client's privileges are checked before the body is read, so a refused file is never read;
 - ``multipart/form-data`` with the file in the ``file`` part and the options as form fields
-  (the format from ``format``, else the part's type or the file name's extension).
+  (the format from ``file_format``, else the part's type or the file name's extension).
 
 Either way the file goes to disk as it arrives (``RECORDS_INGEST_DIR``: Django writes parts of
 more than 2 MB there, the raw body is copied there 1 MiB at a time), never whole in memory,
@@ -74,7 +74,8 @@ class IngestOptionsSerializer(serializers.Serializer[dict[str, Any]]):
     catalog = IdentifierField()
     schema = IdentifierField()
     table = IdentifierField()
-    format = serializers.ChoiceField(
+    # Not ``format``: DRF reads that query parameter as the answer's renderer.
+    file_format = serializers.ChoiceField(
         choices=FORMATS,
         required=False,
         help_text="csv, ndjson or parquet; by default from the upload's type.",
@@ -171,7 +172,15 @@ INGEST_PARAMETERS = [
         required=False,
         description=f"Raw body: `{name}`, as the multipart form field of the same name.",
     )
-    for name in ("auto_create", "schema_definition", "header", "delimiter", "null_value", "callback_url")
+    for name in (
+        "file_format",
+        "auto_create",
+        "schema_definition",
+        "header",
+        "delimiter",
+        "null_value",
+        "callback_url",
+    )
 ]
 
 
@@ -196,7 +205,7 @@ INGEST_SCHEMA = extend_schema(
                 "catalog": {"type": "string"},
                 "schema": {"type": "string"},
                 "table": {"type": "string"},
-                "format": {"type": "string", "enum": list(FORMATS)},
+                "file_format": {"type": "string", "enum": list(FORMATS)},
                 "auto_create": {"type": "boolean"},
                 "schema_definition": {"type": "string", "description": "JSON, as for a write."},
                 "header": {"type": "boolean"},
@@ -224,7 +233,7 @@ INGEST_SCHEMA = extend_schema(
     examples=[
         OpenApiExample(
             "wells as CSV",
-            value="api10,wellname,oileur\n4201234567,Smith 1H,125000.5\n",
+            value="api10,api14,wellname,oileur\n4201234567,42012345671234,SMITH 1-15H,125000.5\n",
             media_type="text/csv",
             request_only=True,
         )
@@ -247,16 +256,16 @@ class RecordsIngestView(JobSubmitView):
         if raw_format is not None:
             options = self._options(request.query_params)
             target = ingest_target(self.client, options)  # before a byte of the body is read
-            path, ours, file_format = _spool_body(request), True, options.get("format") or raw_format
+            path, ours, file_format = _spool_body(request), True, options.get("file_format") or raw_format
         elif _media_type(request) == "multipart/form-data":
             upload = request.data.get("file")
             if not isinstance(upload, UploadedFile):
                 raise ApiError("The multipart body has no file part named 'file'")
             options = self._options(request.data)
             target = ingest_target(self.client, options)
-            file_format = options.get("format") or _part_format(upload)
+            file_format = options.get("file_format") or _part_format(upload)
             if file_format is None:
-                raise ApiError("Say the file's format with format=csv, ndjson or parquet")
+                raise ApiError("Say the file's format with file_format=csv, ndjson or parquet")
             path, ours = _spool_part(upload)
         else:
             raise UnsupportedMediaType(

@@ -36,9 +36,10 @@ from warehouse.sql import TableName
 from ..models import Job
 from ..sql.staging import VolumeName, copy_into, count_staged_rows_in, create_volume, staging_folder
 from ..tables import Column, user_columns
-from ..validation.files import CsvOptions, FileChecker, file_batches
+from ..validation.files import CsvOptions, FileChecker, FileProblem, file_batches
+from ..validation.rows import SchemaValidationError
 from .errors import JobFailed
-from .lifecycle import job_stop_if_canceled
+from .lifecycle import JobCanceled, job_stop_if_canceled
 from .parquet import PartWriter, UnsupportedColumnType, arrow_schema, audit_values, record_uuid
 from .payloads import IngestPayload
 
@@ -106,9 +107,15 @@ def ingest_run(
     else:
         if settings.RECORDS_STAGING_VOLUME_CREATE:
             client.execute(create_volume(volume).sql)
-        parts = _stage(job, payload, source, target, folder, inserted_at, report)
-        job_stop_if_canceled(job)
-        count = _load(job, table, folder, parts)
+        try:
+            parts = _stage(job, payload, source, target, folder, inserted_at, report)
+            job_stop_if_canceled(job)
+            count = _load(job, table, folder, parts)
+        except (JobFailed, JobCanceled, PermanentWarehouseError):
+            # Final (or run again at once against fresh columns): no staged file is left behind.
+            for name in _part_names(int(job.progress.get("files_staged", 0))):
+                _remove_quietly(f"{folder}/{name}")
+            raise
         report(rows_loaded=count, files_loaded=parts)
     for name in _part_names(parts):
         _remove_quietly(f"{folder}/{name}")
@@ -136,13 +143,22 @@ def _stage(
     report(files_total=files_total, files_staged=0, bytes_uploaded=0)
     uploaded = staged = 0
     with tempfile.TemporaryDirectory(dir=ingest_dir(), prefix=f"stage-{job.job_id}-") as work:
-        for number, part in enumerate(_parts(job, payload, source, target, inserted_at, Path(work)), start=1):
-            job_stop_if_canceled(job)
-            client.upload(part, f"{folder}/{part.name}")
-            uploaded += part.stat().st_size
-            staged = number
-            part.unlink()
-            report(files_staged=staged, bytes_uploaded=uploaded)
+        files = _parts(job, payload, source, target, inserted_at, Path(work))
+        try:
+            for number, part in enumerate(files, start=1):
+                job_stop_if_canceled(job)
+                client.upload(part, f"{folder}/{part.name}")
+                uploaded += part.stat().st_size
+                staged = number
+                part.unlink()
+                report(files_staged=staged, bytes_uploaded=uploaded)
+        except (SchemaValidationError, FileProblem) as error:
+            # The file no longer fits the table (it changed since submit).
+            raise JobFailed(
+                f"{error.message}: nothing was loaded",
+                error_class="SCHEMA_VALIDATION_FAILED",
+                error_type="SchemaValidationError",
+            ) from error
     if staged != files_total:
         report(files_total=staged)
     return staged

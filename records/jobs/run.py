@@ -98,6 +98,9 @@ SCHEMA_ERROR_CLASSES = frozenset(
         "COLUMN_NOT_FOUND",
         "DATATYPE_MISMATCH",
         "INSERT_COLUMN_ARITY_MISMATCH",
+        # COPY INTO of files staged for other columns than the table's (ingest).
+        "DELTA_METADATA_MISMATCH",
+        "DELTA_MISSING_NOT_NULL_COLUMN_VALUE",
     }
 )
 

@@ -228,3 +228,39 @@ def test_a_callback_url_brings_one_signed_webhook(client: Client, schema: str, s
         assert (message["type"], message["data"]["result"]["count"]) == ("job.succeeded", 2)
     finally:
         receiver.server.shutdown()
+
+
+def test_ingest_sends_a_file_from_disk_and_waits_for_its_job(
+    client: Client, schema: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("id,note\n" + "".join(f"{i},line {i}\n" for i in range(1000)))
+    job = client.ingest(CATALOG, schema, TABLE, path, auto_create=True, schema_definition=DEFINITION, wait=25)
+    assert job.status == "succeeded", job.raw
+    assert job.result == {
+        "message": f"Inserted 1000 record(s) into {CATALOG}.{schema}.{TABLE}",
+        "count": 1000,
+        "files": 3,
+    }
+    assert sorted(row["id"] for row in client.read_all(CATALOG, schema, TABLE)) == list(range(1000))
+    semicolons = tmp_path / "more.txt"
+    semicolons.write_text("1000;x\n1001;-\n")
+    more = client.ingest(
+        CATALOG,
+        schema,
+        TABLE,
+        semicolons,
+        file_format="csv",
+        header=False,
+        delimiter=";",
+        null_value="-",
+        wait=25,
+    )
+    assert more.result["count"] == 2, more.raw
+    with pytest.raises(ValueError, match="file_format"):
+        client.ingest(CATALOG, schema, TABLE, semicolons)
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text('{"id": 1}\n{"id": "two"}\n')
+    with pytest.raises(ValidationError) as caught:
+        client.ingest(CATALOG, schema, TABLE, bad)
+    assert caught.value.details["invalid_lines"][0]["line"] == 2

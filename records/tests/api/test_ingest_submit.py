@@ -17,6 +17,7 @@ from pytest_django import Settings
 
 from access.testing import ApiCaller
 from records.jobs.ingest import ingest_file
+from records.jobs.tasks import job_run_task
 from records.models import Job
 from records.testing import WELLS_COLUMNS, WELLS_DEFINITION, well
 from warehouse.client import get_client
@@ -154,4 +155,26 @@ def test_a_client_without_modify_is_refused_before_the_body_is_read(wells: dict[
     response = post_raw(reader, wells, wells_csv(2))
     assert response.status_code == 403, response.json()
     assert "MODIFY" in response.json()["message"]
+    assert leftovers() == []
+
+
+def test_a_table_changed_since_submit_fails_the_job_and_loads_nothing(
+    alice: ApiCaller, wells: dict[str, str]
+) -> None:
+    """The job checks the file again against the table as it is when it runs: a column gone
+    meanwhile fails it, nothing loaded, its file deleted."""
+    response = post_raw(alice, wells, wells_csv(5))
+    assert response.status_code == 202, response.json()
+    table = f"{CATALOG}.{wells['schema']}.wells"
+    get_client().execute(f"DROP TABLE {table}")
+    get_client().execute(
+        f"CREATE TABLE {table} (api10 BIGINT NOT NULL, api14 BIGINT NOT NULL, wellname STRING NOT NULL, "
+        "record_uuid STRING, is_deleted BOOLEAN, inserted_at TIMESTAMP, inserted_by STRING)"
+    )
+    job = Job.objects.get(job_id=response.json()["job_id"])
+    job_run_task.apply(args=(job.pk,))
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.error is not None, job.result
+    assert "spuddate" in job.error["message"] and "nothing was loaded" in job.error["message"], job.error
+    assert get_client().execute(f"SELECT COUNT(*) FROM {table}").rows == [(0,)]
     assert leftovers() == []

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from access.testing import ApiCaller
 from common.testing import database_url
+from records.jobs.ingest import ingest_file
 from records.models import Job
-from records.testing import unpublished_write, wait_for_job, wait_until
+from records.testing import unpublished_ingest, unpublished_write, wait_for_job, wait_until
 from warehouse.client import WarehouseClient, get_client
 from warehouse.local.testing import LocalWarehouseProcess
 from warehouse.sql import TableName
@@ -45,7 +46,9 @@ def slow_warehouse(tmp_path: Path) -> Iterator[LocalWarehouseProcess]:
     process.stop()
 
 
-def worker(pk: int, warehouse: LocalWarehouseProcess, database_url: str) -> subprocess.Popen[bytes]:
+def worker(
+    pk: int, warehouse: LocalWarehouseProcess, database_url: str, more_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -54,6 +57,7 @@ def worker(pk: int, warehouse: LocalWarehouseProcess, database_url: str) -> subp
         "RECORDS_MAX_PARAMETER_BYTES": "2000",  # ~28 rows a statement: a write of 11 statements
         "RECORDS_LEASE_SECONDS": LEASE_SECONDS,
         "RECORDS_JOB_QUEUE": settings.RECORDS_JOB_QUEUE,  # where this test's jobs are published
+        **(more_env or {}),
     }
     command = [sys.executable, "-c", RUN_JOB.format(pk=pk)]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
@@ -108,6 +112,53 @@ def test_a_job_whose_worker_was_killed_is_taken_over_and_lands_every_row_once(
         "SELECT COUNT(*), COUNT(DISTINCT id), COUNT(DISTINCT record_uuid) FROM faults.s.t"
     ).rows
     assert counts == [(300, 300, 300)]
+
+
+@pytest.mark.parametrize("kill_while", ["uploading", "loading"])
+def test_an_ingest_whose_worker_was_killed_is_taken_over_and_lands_every_row_once(
+    slow_warehouse: LocalWarehouseProcess, settings: Any, kill_while: str
+) -> None:
+    """kill -9 of the worker while it uploads the staged files (none loaded yet), or while the
+    warehouse holds its COPY INTO (which then loads every file after the worker is gone): the
+    redelivery stages the same files, COPY INTO loads what was not loaded (all, or nothing),
+    each row is in the table once, and the job's count is the table's."""
+    settings.LOCAL_WAREHOUSE_URL = slow_warehouse.url
+    client = WarehouseClient()
+    client.execute(
+        "CREATE TABLE faults.s.t (id BIGINT NOT NULL, note STRING, record_uuid STRING NOT NULL, "
+        "is_deleted BOOLEAN, inserted_at TIMESTAMP, inserted_by STRING)"
+    )
+    table = TableName("faults", "s", "t")
+    job = unpublished_ingest(table, [{"id": i, "note": f"row {i}"} for i in range(300)])
+    env = {"RECORDS_INGEST_FILE_ROWS": "50"}  # 6 files, 400 ms each to put
+    first = worker(job.pk, slow_warehouse, database_url(connection.settings_dict), env)
+
+    def ready_to_kill() -> bool:
+        progress = Job.objects.get(pk=job.pk).progress
+        staged = progress.get("files_staged", 0)
+        if kill_while == "uploading":
+            return 2 <= staged < 6
+        return staged == 6 and slow_warehouse.stats()["executing"] > 0
+
+    wait_until(ready_to_kill, 60, what=f"the worker {kill_while}")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    wait_until(lambda: slow_warehouse.stats()["executing"] == 0, 10, what="the orphaned statement to end")
+    landed = client.execute("SELECT COUNT(*) FROM faults.s.t").rows[0][0]
+    assert landed == (0 if kill_while == "uploading" else 300)
+    wait_until(lambda: lease_ran_out(job.pk), 10, what="the lease to run out")
+    second = worker(job.pk, slow_warehouse, database_url(connection.settings_dict), env)
+    assert second.wait(timeout=120) == 0
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (Job.Status.SUCCEEDED, 2), job.error
+    assert job.result == {"message": "Inserted 300 record(s) into faults.s.t", "count": 300, "files": 6}
+    counts = client.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT id), COUNT(DISTINCT record_uuid) FROM faults.s.t"
+    ).rows
+    assert counts == [(300, 300, 300)]
+    staged = slow_warehouse.data_dir / "volumes" / "faults" / "s" / "records_staging"
+    assert [path for path in staged.rglob("*") if path.is_file()] == []
+    assert not ingest_file(job.job_id, "ndjson").exists()
 
 
 @pytest.mark.usefixtures("celery_worker")
