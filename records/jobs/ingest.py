@@ -40,7 +40,7 @@ from ..validation.files import CsvOptions, FileChecker, FileProblem, file_batche
 from ..validation.rows import SchemaValidationError
 from .errors import JobFailed
 from .lifecycle import JobCanceled, job_stop_if_canceled
-from .parquet import PartWriter, UnsupportedColumnType, arrow_schema, audit_values, record_uuid
+from .parquet import PartWriter, UnsupportedColumnType, arrow_schema, audit_values, record_uuids
 from .payloads import IngestPayload
 
 logger = logging.getLogger(__name__)
@@ -186,12 +186,9 @@ def _parts(
                 number += 1
                 writer = PartWriter(work / _part_names(number)[-1], target)
             chunk = rows[offset : offset + per_file - writer.rows]
-            for row in chunk:
-                row_number += 1
-                row.update(audit)
-                if dedupe:
-                    row["record_uuid"] = record_uuid(job.job_id, row_number)
-            writer.write(chunk)
+            uuids = {"record_uuid": record_uuids(job.job_id, row_number + 1, len(chunk))} if dedupe else {}
+            writer.write(chunk, same=audit, given=uuids)
+            row_number += len(chunk)
             offset += len(chunk)
             if writer.rows >= per_file:
                 writer.close()

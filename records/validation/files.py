@@ -23,7 +23,7 @@ import decimal
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,9 +158,10 @@ def _csv_batches(path: Path, options: CsvOptions, columns: tuple[Column, ...]) -
                 names = next(reader, None)
                 if names is None:
                     return
-                targets = _csv_header(names, by_lower)
+                columns_in_order = _csv_header(names, by_lower)
             else:
-                targets = list(columns)
+                columns_in_order = list(columns)
+            targets = [(column.name, _from_text(column)) for column in columns_in_order]
             batch = RowBatch([], [])
             line = reader.line_num + 1
             for fields in reader:
@@ -212,7 +213,9 @@ def _csv_header(names: list[str], by_lower: dict[str, Column]) -> list[Column]:
     return targets
 
 
-def _csv_row(fields: list[str], targets: list[Column], options: CsvOptions, line: int) -> dict[str, Any]:
+def _csv_row(
+    fields: list[str], targets: list[tuple[str, Callable[[str], Any]]], options: CsvOptions, line: int
+) -> dict[str, Any]:
     if len(fields) != len(targets):
         raise FileProblem(
             f"Line {line}: {len(fields)} field(s), but the "
@@ -220,31 +223,52 @@ def _csv_row(fields: list[str], targets: list[Column], options: CsvOptions, line
             + f" {len(targets)} column(s)",
             details={"line": line},
         )
-    row: dict[str, Any] = {}
-    for column, text in zip(targets, fields, strict=True):
-        row[column.name] = None if text == "" or text == options.null_value else _from_text(column, text)
-    return row
+    null = options.null_value
+    return {
+        name: None if text == "" or text == null else convert(text)
+        for (name, convert), text in zip(targets, fields, strict=True)
+    }
 
 
-def _from_text(column: Column, text: str) -> Any:
-    """CSV text as the JSON value a write would carry, where the column's type says what it
-    is and the text is one; otherwise the text itself, which validation then refuses."""
+def _from_text(column: Column) -> Callable[[str], Any]:
+    """How CSV text becomes the JSON value a write would carry, where the column's type says
+    what it is and the text is one; otherwise the text itself, which validation then refuses."""
     base = column.base_type
     if base in _INTEGER_TYPES:
-        return int(text) if _INTEGER_TEXT(text) else text
+        return _integer
     if base in ("DOUBLE", "FLOAT"):
-        try:
-            return float(text)
-        except ValueError:
-            return text
+        return _number
     if base == "BOOLEAN":
-        lowered = text.lower()
-        return True if lowered == "true" else False if lowered == "false" else text
+        return _boolean
     if base in _COMPLEX_TYPES:
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
+        return _json
+    return _text_value
+
+
+def _integer(text: str) -> Any:
+    return int(text) if _INTEGER_TEXT(text) else text
+
+
+def _number(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _boolean(text: str) -> Any:
+    lowered = text.lower()
+    return True if lowered == "true" else False if lowered == "false" else text
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _text_value(text: str) -> str:
     return text
 
 

@@ -11,7 +11,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from records.jobs.parquet import PartWriter, UnsupportedColumnType, arrow_schema, audit_values, record_uuid
+from records.jobs.parquet import (
+    PartWriter,
+    UnsupportedColumnType,
+    arrow_schema,
+    audit_values,
+    record_uuid,
+    record_uuids,
+)
 from records.tables import AUDIT_COLUMNS, Column
 from records.validation.rows import validate_rows
 
@@ -104,6 +111,7 @@ def test_audit_values_and_record_uuids_are_the_same_on_every_attempt(tmp_path: P
     assert record_uuid(job_id, 1) == record_uuid(job_id, 1) != record_uuid(job_id, 2)
     assert record_uuid(job_id, 1) != record_uuid(uuid.uuid4(), 1)
     assert uuid.UUID(record_uuid(job_id, 1)).version == 5
+    assert record_uuids(job_id, 7, 3) == [str(uuid.uuid5(job_id, str(n))) for n in (7, 8, 9)]
     stamp = "2026-12-03T10:00:00+00:00"
     assert audit_values(AUDIT_COLUMNS, principal="alice", inserted_at=stamp) == {
         "is_deleted": False,
