@@ -178,3 +178,26 @@ def test_a_table_changed_since_submit_fails_the_job_and_loads_nothing(
     assert "spuddate" in job.error["message"] and "nothing was loaded" in job.error["message"], job.error
     assert get_client().execute(f"SELECT COUNT(*) FROM {table}").rows == [(0,)]
     assert leftovers() == []
+
+
+def test_a_large_multipart_file_goes_to_disk_and_becomes_the_jobs(
+    alice: ApiCaller, wells: dict[str, str]
+) -> None:
+    """Over FILE_UPLOAD_MAX_MEMORY_SIZE (2 MB) Django writes the part to RECORDS_INGEST_DIR as it
+    arrives; the job takes that very file (moved, not copied) and nothing else is left."""
+    text = wells_csv(30_000)
+    assert len(text) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    upload = SimpleUploadedFile("wells.csv", text.encode(), content_type="text/csv")
+    response = alice.http.post("/api/v1/records/ingest", {**wells, "file": upload})
+    assert response.status_code == 202, response.json()
+    job = Job.objects.get(job_id=response.json()["job_id"])
+    assert job.item_count == 30_000
+    assert leftovers() == [ingest_file(job.job_id, "csv").name]
+    assert ingest_file(job.job_id, "csv").read_text() == text
+    bad = SimpleUploadedFile(
+        "wells.csv", text.replace("SMITH 29999-15H", "").encode(), content_type="text/csv"
+    )
+    refused = alice.http.post("/api/v1/records/ingest", {**wells, "file": bad})
+    assert refused.status_code == 400, refused.json()
+    assert refused.json()["details"]["invalid_lines"][0]["line"] == 30_001
+    assert leftovers() == [ingest_file(job.job_id, "csv").name]  # Django deleted the refused part
