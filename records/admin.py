@@ -152,6 +152,7 @@ class JobAdmin(admin.ModelAdmin):
             return self._confirmation(request, queryset, "requeue_failed", "Yes, re-queue them in place")
         outcome = jobs_requeue(job_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"Re-queued {len(outcome.requeued)} failed job(s).", messages.SUCCESS)
+        self._uploads_gone(request, outcome.uploads_gone)
         if outcome.refused:
             names = ", ".join(str(job.job_id) for job in outcome.refused)
             self.message_user(
@@ -163,6 +164,16 @@ class JobAdmin(admin.ModelAdmin):
             )
         return None
 
+    def _uploads_gone(self, request: HttpRequest, jobs: list[Job]) -> None:
+        if jobs:
+            names = ", ".join(str(job.job_id) for job in jobs)
+            self.message_user(
+                request,
+                f"Not re-queued: {names}. An ingest job's uploaded file is deleted when the job ends; "
+                "its client sends the file again.",
+                messages.WARNING,
+            )
+
     @admin.action(
         description="Re-queue the selected failed jobs as new jobs at the end of their table's queue"
     )
@@ -171,6 +182,7 @@ class JobAdmin(admin.ModelAdmin):
             label = "Yes, re-queue them (as new jobs where newer jobs ran)"
             return self._confirmation(request, queryset, "requeue_failed_as_new", label)
         outcome = jobs_requeue(job_ids=list(queryset.values_list("pk", flat=True)), as_new=True)
+        self._uploads_gone(request, outcome.uploads_gone)
         copies = ", ".join(str(job.job_id) for job in outcome.copies) or "none"
         self.message_user(
             request,

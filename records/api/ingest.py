@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import UnsupportedMediaType
@@ -112,12 +113,42 @@ def _media_type(request: Request) -> str:
     return (request.content_type or "").partition(";")[0].strip().lower()
 
 
+class LengthRequired(ApiError):
+    status_code = 411
+
+
+def _declared_length(request: Request, *, required: bool) -> int:
+    """The body's Content-Length: 411 without one where the body is the file (a chunked body
+    reaches Django as no body at all), 400 when it is not a number, 413 past the limit."""
+    raw = request.META.get("CONTENT_LENGTH") or ""
+    if not raw:
+        if required:
+            raise LengthRequired("Send the file with a Content-Length (a chunked body cannot be read)")
+        return 0
+    if not raw.isdigit():
+        raise ApiError(f"Content-Length is not a number: {raw[:40]!r}")
+    if int(raw) > settings.RECORDS_INGEST_MAX_BYTES:
+        raise _too_large(settings.RECORDS_INGEST_MAX_BYTES)
+    return int(raw)
+
+
+class UploadLimit(FileUploadHandler):
+    """First of the multipart upload handlers: counts each file's bytes as they arrive and
+    stops the upload past RECORDS_INGEST_MAX_BYTES (413), whatever the Content-Length said;
+    the handlers after it write the file."""
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > settings.RECORDS_INGEST_MAX_BYTES:
+            raise _too_large(settings.RECORDS_INGEST_MAX_BYTES)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
 def _spool_body(request: Request) -> Path:
     """The raw body copied to a file in RECORDS_INGEST_DIR a chunk at a time; 413 past the limit."""
     limit = settings.RECORDS_INGEST_MAX_BYTES
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    if declared > limit:
-        raise _too_large(limit)
     with tempfile.NamedTemporaryFile(dir=ingest_dir(), prefix="upload-", delete=False) as spool:
         path = Path(spool.name)
         try:
@@ -256,8 +287,12 @@ class RecordsIngestView(JobSubmitView):
         if raw_format is not None:
             options = self._options(request.query_params)
             target = ingest_target(self.client, options)  # before a byte of the body is read
+            _declared_length(request, required=True)
             path, ours, file_format = _spool_body(request), True, options.get("file_format") or raw_format
         elif _media_type(request) == "multipart/form-data":
+            _declared_length(request, required=False)
+            django_request = request._request
+            django_request.upload_handlers = [UploadLimit(django_request), *django_request.upload_handlers]
             upload = request.data.get("file")
             if not isinstance(upload, UploadedFile):
                 raise ApiError("The multipart body has no file part named 'file'")

@@ -34,7 +34,14 @@ from warehouse.exceptions import PermanentWarehouseError
 from warehouse.sql import TableName
 
 from ..models import Job
-from ..sql.staging import VolumeName, copy_into, count_staged_rows_in, create_volume, staging_folder
+from ..sql.staging import (
+    COPY_FILES_LIMIT,
+    VolumeName,
+    copy_into,
+    count_staged_rows_in,
+    create_volume,
+    staging_folder,
+)
 from ..tables import Column, user_columns
 from ..validation.files import CsvOptions, FileChecker, FileProblem, file_batches
 from ..validation.rows import SchemaValidationError
@@ -61,11 +68,28 @@ def ingest_file(job_id: uuid.UUID | str, file_format: str) -> Path:
 
 
 def ingest_file_drop(sender: Any, job_id: str, operation: str = "", **kwargs: Any) -> None:
-    """``job_finished`` receiver: a final ingest job's uploaded file is deleted."""
+    """``job_finished`` receiver: a final ingest job's uploaded file is deleted, and any file
+    it staged and did not remove itself (it failed on something unexpected, ran out of
+    retries, or its canceled lease ran out)."""
     if operation != "ingest":
         return
     for suffix in INGEST_SUFFIXES.values():
         ingest_file(job_id, suffix.lstrip(".")).unlink(missing_ok=True)
+    job = Job.objects.filter(job_id=job_id).only("catalog", "schema", "table", "progress", "job_id").first()
+    if job is not None and int(job.progress.get("files_in_volume", 0)):
+        table = TableName(job.catalog, job.schema, job.table)
+        _remove_staged(
+            staging_folder(staging_volume(table), job.job_id), int(job.progress["files_in_volume"])
+        )
+
+
+def _remove_staged(folder: str, parts: int, report: ProgressReport | None = None) -> None:
+    """Remove the first ``parts`` staged files; ``files_in_volume`` (how many files any
+    attempt may have left in the folder) is 0 afterwards."""
+    for name in _part_names(parts):
+        _remove_quietly(f"{folder}/{name}")
+    if report is not None:
+        report(files_in_volume=0)
 
 
 def staging_volume(table: TableName) -> VolumeName:
@@ -97,28 +121,36 @@ def ingest_run(
             error_class="UNSUPPORTED_COLUMN_TYPE",
             error_type="SchemaValidationError",
         ) from error
+    if not any(c.name.lower() == "record_uuid" for c in target):
+        raise JobFailed(
+            f"Table {table} has no record_uuid column: ingest needs it to land each row once: "
+            "nothing was loaded",
+            error_class="UNRESOLVED_COLUMN",
+            error_type="SchemaValidationError",
+        )
     client = get_client()
     volume = staging_volume(table)
     folder = staging_folder(volume, job.job_id)
+    # Chosen by the first attempt, kept by every other: the same files under the same names.
     inserted_at = str(job.progress.get("inserted_at") or timezone.now().isoformat())
-    report(inserted_at=inserted_at)
+    file_rows = int(job.progress.get("file_rows") or settings.RECORDS_INGEST_FILE_ROWS)
+    report(inserted_at=inserted_at, file_rows=file_rows)
     if "rows_loaded" in job.progress:
         count, parts = int(job.progress["rows_loaded"]), int(job.progress["files_total"])
     else:
         if settings.RECORDS_STAGING_VOLUME_CREATE:
             client.execute(create_volume(volume).sql)
         try:
-            parts = _stage(job, payload, source, target, folder, inserted_at, report)
+            parts = _stage(job, payload, source, target, folder, inserted_at, file_rows, report)
             job_stop_if_canceled(job)
             count = _load(job, table, folder, parts)
         except (JobFailed, JobCanceled, PermanentWarehouseError):
             # Final (or run again at once against fresh columns): no staged file is left behind.
-            for name in _part_names(int(job.progress.get("files_staged", 0))):
-                _remove_quietly(f"{folder}/{name}")
+            # Not on JobLost: the files are the attempt's that took the job over.
+            _remove_staged(folder, int(job.progress.get("files_in_volume", 0)), report)
             raise
         report(rows_loaded=count, files_loaded=parts)
-    for name in _part_names(parts):
-        _remove_quietly(f"{folder}/{name}")
+    _remove_staged(folder, max(parts, int(job.progress.get("files_in_volume", 0))), report)
     logger.info("job %s: %s row(s) loaded into %s from %s file(s)", job.job_id, count, table, parts)
     return {"message": f"Inserted {count} record(s) into {table}", "count": count, "files": parts}
 
@@ -134,16 +166,16 @@ def _stage(
     target: tuple[Column, ...],
     folder: str,
     inserted_at: str,
+    file_rows: int,
     report: ProgressReport,
 ) -> int:
-    """Write and upload the job's Parquet files; how many there are."""
+    """Write and upload the job's Parquet files (``file_rows`` rows each); how many there are."""
     client = get_client()
-    per_file = int(settings.RECORDS_INGEST_FILE_ROWS)
-    files_total = -(-payload.rows // per_file)
+    files_total = -(-payload.rows // file_rows)
     report(files_total=files_total, files_staged=0, bytes_uploaded=0)
     uploaded = staged = 0
     with tempfile.TemporaryDirectory(dir=ingest_dir(), prefix=f"stage-{job.job_id}-") as work:
-        files = _parts(job, payload, source, target, inserted_at, Path(work))
+        files = _parts(job, payload, source, target, inserted_at, file_rows, Path(work))
         try:
             for number, part in enumerate(files, start=1):
                 job_stop_if_canceled(job)
@@ -151,7 +183,8 @@ def _stage(
                 uploaded += part.stat().st_size
                 staged = number
                 part.unlink()
-                report(files_staged=staged, bytes_uploaded=uploaded)
+                in_volume = max(staged, int(job.progress.get("files_in_volume", 0)))
+                report(files_staged=staged, bytes_uploaded=uploaded, files_in_volume=in_volume)
         except (SchemaValidationError, FileProblem) as error:
             # The file no longer fits the table (it changed since submit).
             raise JobFailed(
@@ -165,14 +198,18 @@ def _stage(
 
 
 def _parts(
-    job: Job, payload: IngestPayload, source: Path, target: tuple[Column, ...], inserted_at: str, work: Path
+    job: Job,
+    payload: IngestPayload,
+    source: Path,
+    target: tuple[Column, ...],
+    inserted_at: str,
+    per_file: int,
+    work: Path,
 ) -> Iterator[Path]:
     """The job's Parquet files, one at a time (each written whole before it is yielded)."""
     options = CsvOptions(header=payload.header, delimiter=payload.delimiter, null_value=payload.null_value)
     checker = FileChecker(user_columns(target))
     audit = audit_values(target, principal=job.principal, inserted_at=inserted_at)
-    dedupe = any(c.name.lower() == "record_uuid" for c in target)
-    per_file = int(settings.RECORDS_INGEST_FILE_ROWS)
     writer: PartWriter | None = None
     number = row_number = 0
     for batch in file_batches(source, payload.file_format, options, user_columns(target)):
@@ -186,7 +223,7 @@ def _parts(
                 number += 1
                 writer = PartWriter(work / _part_names(number)[-1], target)
             chunk = rows[offset : offset + per_file - writer.rows]
-            uuids = {"record_uuid": record_uuids(job.job_id, row_number + 1, len(chunk))} if dedupe else {}
+            uuids = {"record_uuid": record_uuids(job.job_id, row_number + 1, len(chunk))}
             writer.write(chunk, same=audit, given=uuids)
             row_number += len(chunk)
             offset += len(chunk)
@@ -200,18 +237,18 @@ def _parts(
 
 
 def _load(job: Job, table: TableName, folder: str, parts: int) -> int:
-    """COPY INTO, and the count of rows it landed: the warehouse's, or (a re-run, which may
-    find its files loaded by the attempt before) the table's rows with the job's uuids."""
-    counts = get_client().execute(copy_into(table, folder).sql).dml_counts()
-    count = counts.get("num_inserted_rows", counts.get("num_affected_rows", 0))
-    if job.attempts > 1 or count < int(job.item_count or 0):
-        try:
-            (row,) = get_client().execute(count_staged_rows_in(table, folder).sql).rows
-            return int(row[0])
-        except PermanentWarehouseError:
-            logger.warning(
-                "job %s: could not count its rows in %s; COPY INTO said %s", job.job_id, table, count
-            )
+    """COPY INTO of the job's own files (named: a stray file in the folder is never loaded),
+    and the count of rows it landed: the warehouse's, or (a re-run, which may find its files
+    loaded by the attempt before) the table's rows with the job's uuids."""
+    count = 0
+    names = _part_names(parts)
+    for start in range(0, len(names), COPY_FILES_LIMIT):
+        statement = copy_into(table, folder, names[start : start + COPY_FILES_LIMIT])
+        counts = get_client().execute(statement.sql).dml_counts()
+        count += counts.get("num_inserted_rows", counts.get("num_affected_rows", 0))
+    if job.attempts > 1 or count != int(job.item_count or 0):
+        (row,) = get_client().execute(count_staged_rows_in(table, folder).sql).rows
+        return int(row[0])
     return count
 
 

@@ -64,6 +64,11 @@ def ingest_target(client: ApiClient, data: dict[str, Any]) -> IngestTarget:
         privileges.require("CREATE_TABLE", table)
         require_schema(table)
         target = with_audit_columns(definition)
+    if not any(c.name.lower() == "record_uuid" for c in target):
+        raise ApiError(
+            f"Table {table} has no record_uuid column: ingest needs it to land each row exactly once",
+            details={"table": str(table)},
+        )
     try:
         arrow_schema(target)
     except UnsupportedColumnType as error:
@@ -108,19 +113,26 @@ def ingest_submit(
         # The file's own digest: the same bytes sent again are the same request.
         described = {**payload.to_json(), "sha256": file_sha256(upload), "table": str(target.table)}
         fingerprint = request_fingerprint(Job.Operation.INGEST, described)
-    with transaction.atomic():
-        job, created = job_submit(
-            operation=Job.Operation.INGEST,
-            table=target.table,
-            payload=payload,
-            client=client,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint,
-            callback_url=data.get("callback_url") or "",
-        )
-        if created:
-            # Before the commit that publishes the job: its worker finds the file.
-            os.replace(upload, ingest_file(job.job_id, file_format))
+    moved_to: Path | None = None
+    try:
+        with transaction.atomic():
+            job, created = job_submit(
+                operation=Job.Operation.INGEST,
+                table=target.table,
+                payload=payload,
+                client=client,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                callback_url=data.get("callback_url") or "",
+            )
+            if created:
+                # Before the commit that publishes the job: its worker finds the file.
+                moved_to = ingest_file(job.job_id, file_format)
+                os.replace(upload, moved_to)
+    except BaseException:
+        if moved_to is not None:
+            moved_to.unlink(missing_ok=True)  # the job was not stored: its file goes too
+        raise
     return job, created
 
 

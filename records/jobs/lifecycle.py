@@ -480,6 +480,8 @@ class Requeued:
     requeued: list[Job] = dc_field(default_factory=list)
     refused: list[Job] = dc_field(default_factory=list)
     copies: list[Job] = dc_field(default_factory=list)
+    # Ingest jobs: their uploaded file is deleted once they end, so there is nothing to run.
+    uploads_gone: list[Job] = dc_field(default_factory=list)
 
 
 def jobs_requeue(*, job_ids: list[int], as_new: bool = False) -> Requeued:
@@ -494,6 +496,9 @@ def jobs_requeue(*, job_ids: list[int], as_new: bool = False) -> Requeued:
     """
     outcome = Requeued()
     for job in Job.objects.filter(pk__in=job_ids, status=Job.Status.FAILED).order_by("pk"):
+        if job.operation == Job.Operation.INGEST:
+            outcome.uploads_gone.append(job)
+            continue
         overtaken = Job.objects.filter(
             table_key=job.table_key, pk__gt=job.pk, started_at__isnull=False
         ).exists()

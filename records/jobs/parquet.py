@@ -85,7 +85,7 @@ def _converter(data_type: DataType) -> Callable[[Any], Any] | None:
             return None
         return lambda items: [None if item is None else element(item) for item in items]
     if name == "MAP":
-        key = _converter(data_type.fields[0][1]) or _same
+        key = _key_converter(data_type.fields[0][1])
         value = _converter(data_type.fields[1][1]) or _same
         return lambda pairs: [(key(k), None if v is None else value(v)) for k, v in pairs.items()]
     if name == "STRUCT":
@@ -105,6 +105,21 @@ def _converter(data_type: DataType) -> Callable[[Any], Any] | None:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _key_converter(data_type: DataType) -> Callable[[str], Any]:
+    """A validated MAP's keys are JSON object keys, text: each becomes its key type's value."""
+    if data_type.name in ("TINYINT", "SMALLINT", "INT", "BIGINT"):
+        return int
+    if data_type.name in ("FLOAT", "DOUBLE"):
+        return float
+    if data_type.name == "BOOLEAN":
+        return _boolean_key
+    return _converter(data_type) or _same
+
+
+def _boolean_key(text: str) -> bool:
+    return text == "true"
 
 
 def audit_values(columns: Sequence[Column], *, principal: str, inserted_at: str) -> dict[str, Any]:

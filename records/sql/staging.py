@@ -9,7 +9,9 @@ checked identifiers and the job's UUID only.
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from warehouse.sql import IDENTIFIER, Statement, TableName, quote_identifier
@@ -54,9 +56,20 @@ def create_volume(volume: VolumeName) -> Statement:
     return Statement(f"CREATE VOLUME IF NOT EXISTS {volume.quoted}", {})
 
 
-def copy_into(table: TableName, folder: str) -> Statement:
-    """Load every Parquet file of ``folder`` not loaded before; counts ``num_inserted_rows``."""
-    return Statement(f"COPY INTO {table.quoted} FROM {_folder_literal(folder)} FILEFORMAT = PARQUET", {})
+# Databricks' most files one COPY INTO may name.
+COPY_FILES_LIMIT = 1000
+_FILE_NAME = re.compile(r"[A-Za-z0-9_-]+\.parquet").fullmatch
+
+
+def copy_into(table: TableName, folder: str, files: Sequence[str]) -> Statement:
+    """Load the Parquet ``files`` of ``folder`` (names in it) that were not loaded before;
+    counts ``num_inserted_rows``."""
+    if not 0 < len(files) <= COPY_FILES_LIMIT or not all(_FILE_NAME(name) for name in files):
+        raise ValueError(f"not a list of 1 to {COPY_FILES_LIMIT} staged file names: {files[:3]!r}")
+    named = ", ".join(f"'{name}'" for name in files)
+    return Statement(
+        f"COPY INTO {table.quoted} FROM {_folder_literal(folder)} FILEFORMAT = PARQUET FILES = ({named})", {}
+    )
 
 
 def count_staged_rows_in(table: TableName, folder: str) -> Statement:

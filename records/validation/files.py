@@ -19,7 +19,6 @@ import base64
 import codecs
 import csv
 import datetime
-import decimal
 import io
 import json
 import re
@@ -44,7 +43,14 @@ MEDIA_TYPES = {
     "application/x-ndjson": "ndjson",
     "application/vnd.apache.parquet": "parquet",
 }
-_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+").fullmatch
+# Digits only, ASCII only (``int()`` and ``float()`` also take "1_000", other scripts' digits
+# and, past 4,300 digits, raise): what is not one of these stays text, for validation to refuse.
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,40}").fullmatch
+_NUMBER_TEXT = re.compile(
+    r"[+-]?(?:[0-9]{1,400}(?:\.[0-9]{0,400})?|\.[0-9]{1,400})(?:[eE][+-]?[0-9]{1,4})?"
+).fullmatch
+# The longest line (NDJSON) or field (CSV) read: a JSON write's body is at most 64 MiB too.
+MAX_LINE_BYTES = 64 * 1024 * 1024
 _INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INT", "BIGINT"})
 _COMPLEX_TYPES = frozenset({"ARRAY", "MAP", "STRUCT"})
 
@@ -151,6 +157,7 @@ def file_batches(
 
 def _csv_batches(path: Path, options: CsvOptions, columns: tuple[Column, ...]) -> Iterator[RowBatch]:
     by_lower = {c.name.lower(): c for c in columns}
+    csv.field_size_limit(MAX_LINE_BYTES)  # the module's default, 128 KiB, is shorter than a write's strings
     with _text(path) as text:
         reader = csv.reader(text, delimiter=options.delimiter, strict=True)
         try:
@@ -173,7 +180,9 @@ def _csv_batches(path: Path, options: CsvOptions, columns: tuple[Column, ...]) -
                         batch = RowBatch([], [])
                 line = reader.line_num + 1
         except csv.Error as error:
-            raise FileProblem(f"Line {reader.line_num}: not valid CSV: {error}") from None
+            raise FileProblem(f"Line {reader.line_num + 1}: not valid CSV: {error}") from None
+        except UnicodeDecodeError:
+            raise FileProblem(f"Line {reader.line_num + 1}: not UTF-8 text") from None
         if batch.rows:
             yield batch
 
@@ -250,10 +259,7 @@ def _integer(text: str) -> Any:
 
 
 def _number(text: str) -> Any:
-    try:
-        return float(text)
-    except ValueError:
-        return text
+    return float(text) if _NUMBER_TEXT(text) else text
 
 
 def _boolean(text: str) -> Any:
@@ -279,7 +285,11 @@ def _ndjson_batches(path: Path) -> Iterator[RowBatch]:
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     batch = RowBatch([], [])
     with open(path, "rb") as raw:
-        for line, data in enumerate(raw, start=1):
+        for line, data in enumerate(iter(lambda: raw.readline(MAX_LINE_BYTES + 1), b""), start=1):
+            if len(data) > MAX_LINE_BYTES:
+                raise FileProblem(
+                    f"Line {line} is longer than {MAX_LINE_BYTES} bytes", details={"line": line}
+                )
             try:
                 text = decoder.decode(data)
             except UnicodeDecodeError:
@@ -312,36 +322,85 @@ def _parquet_batches(path: Path) -> Iterator[RowBatch]:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as error:
         raise FileProblem(f"Not a Parquet file: {error}") from None
+    schema = parquet.schema_arrow
+    seen: set[str] = set()
+    for name in schema.names:
+        if name.lower() in seen:
+            raise FileProblem(f"The Parquet file has two columns named '{name}' (names are case-insensitive)")
+        seen.add(name.lower())
+    converters = [(field.name, _arrow_converter(field.name, field.type)) for field in schema]
     position = 0
     with parquet:
         try:
             for record_batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-                rows = [
-                    {name: _jsonable(value) for name, value in row.items()}
-                    for row in record_batch.to_pylist()
-                ]
+                columns = [record_batch.column(index).to_pylist() for index in range(len(converters))]
+                for index, (_, convert) in enumerate(converters):
+                    if convert is not None:
+                        columns[index] = [None if v is None else convert(v) for v in columns[index]]
+                names = [name for name, _ in converters]
+                rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
                 yield RowBatch(list(range(position + 1, position + 1 + len(rows))), rows)
                 position += len(rows)
-        except pa.ArrowException as error:
+        except (pa.ArrowException, ValueError, OverflowError) as error:
+            # A value Python cannot hold (a year past 9999, nanoseconds): named, never a 500.
             raise FileProblem(f"Row {position + 1}: the Parquet file cannot be read: {error}") from None
 
 
-def _jsonable(value: Any) -> Any:
-    """A Parquet value (as pyarrow gives it) in the shape a JSON write carries."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        if value and all(isinstance(item, tuple) and len(item) == 2 for item in value):
-            return {_jsonable(key): _jsonable(item) for key, item in value}  # a MAP's pairs
-        return [_jsonable(item) for item in value]
-    return str(value)
+def _arrow_converter(column: str, arrow_type: Any) -> Callable[[Any], Any] | None:
+    """How a value of ``arrow_type`` (as pyarrow gives it) becomes the shape a JSON write
+    carries (``None``: it already is); ``FileProblem`` for a type no Databricks column reads."""
+    import pyarrow as pa
+
+    types = pa.types
+    if (
+        types.is_boolean(arrow_type)
+        or types.is_integer(arrow_type)
+        or types.is_floating(arrow_type)
+        or types.is_string(arrow_type)
+        or types.is_large_string(arrow_type)
+        or types.is_null(arrow_type)
+    ):
+        return None
+    if types.is_decimal(arrow_type):
+        return str
+    if types.is_date(arrow_type) or types.is_timestamp(arrow_type):
+        return _isoformat
+    if (
+        types.is_binary(arrow_type)
+        or types.is_large_binary(arrow_type)
+        or types.is_fixed_size_binary(arrow_type)
+    ):
+        return _base64
+    if types.is_list(arrow_type) or types.is_large_list(arrow_type):
+        element = _arrow_converter(column, arrow_type.value_type)
+        if element is None:
+            return None
+        return lambda items: [None if item is None else element(item) for item in items]
+    if types.is_map(arrow_type):
+        key = _arrow_converter(column, arrow_type.key_type) or _same
+        value = _arrow_converter(column, arrow_type.item_type) or _same
+        return lambda pairs: {key(k): None if v is None else value(v) for k, v in pairs}
+    if types.is_struct(arrow_type):
+        fields = [(field.name, _arrow_converter(column, field.type)) for field in arrow_type]
+        if all(convert is None for _, convert in fields):
+            return None
+        return lambda obj: {
+            name: obj[name] if convert is None or obj[name] is None else convert(obj[name])
+            for name, convert in fields
+        }
+    raise FileProblem(
+        f"Parquet column '{column}' is {arrow_type}, which no Databricks column type takes",
+        details={"column": column, "type": str(arrow_type)},
+    )
+
+
+def _isoformat(value: datetime.date) -> str:
+    return value.isoformat()
+
+
+def _base64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def _same(value: Any) -> Any:
+    return value

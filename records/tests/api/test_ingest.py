@@ -139,39 +139,40 @@ def test_ndjson_and_parquet_land_every_type(alice: ApiCaller, schema: str) -> No
 
 
 def test_a_job_run_again_after_its_load_lands_nothing_twice_and_counts_exactly(
-    alice: ApiCaller, schema: str, local_warehouse: LocalWarehouseProcess
+    alice: ApiCaller, schema: str, local_warehouse: LocalWarehouseProcess, settings: Any
 ) -> None:
     """As if its worker had died right after COPY INTO, before saying so: the job runs again
-    (attempt 2), stages the same files, COPY INTO skips them, the count comes from the table."""
+    (attempt 2, RECORDS_INGEST_FILE_ROWS changed meanwhile), stages the same three files (the
+    rows per file are the first attempt's), COPY INTO skips them, the count is the table's."""
     get_client().execute(f"CREATE TABLE {CATALOG}.{schema}.typed ({TYPED})")
     target = {"catalog": CATALOG, "schema": schema, "table": "typed", "wait": "25"}
-    ndjson = "".join(json.dumps(row) + "\n" for row in typed_rows(30))
+    ndjson = "".join(json.dumps(row) + "\n" for row in typed_rows(1000))
     response = ingest(alice, target, ndjson, "application/x-ndjson")
-    assert response.json()["result"]["count"] == 30, response.json()
+    assert response.json()["result"]["count"] == 1000, response.json()
     job = Job.objects.get(job_id=response.json()["job_id"])
-    # Back to running with the progress of before the load, its file back in place.
+    assert job.progress["file_rows"] == 400 and (job.result or {}).get("files") == 3
+    # Back to queued with the progress of before the load, its file back in place.
     ingest_file(job.job_id, "ndjson").write_text(ndjson)
+    kept = {key: job.progress[key] for key in ("inserted_at", "file_rows")}
     Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.QUEUED,
-        result=None,
-        finished_at=None,
-        progress={"inserted_at": job.progress["inserted_at"]},
+        status=Job.Status.QUEUED, result=None, finished_at=None, progress=kept
     )
+    settings.RECORDS_INGEST_FILE_ROWS = 300  # would cut four files, the last one new
     local_warehouse.reset_stats()
     job_run_task.apply(args=(job.pk,))
     job.refresh_from_db()
     assert (job.status, job.attempts) == (Job.Status.SUCCEEDED, 2), job.error
     assert job.result == {
-        "message": f"Inserted 30 record(s) into {CATALOG}.{schema}.typed",
-        "count": 30,
-        "files": 1,
+        "message": f"Inserted 1000 record(s) into {CATALOG}.{schema}.typed",
+        "count": 1000,
+        "files": 3,
     }
-    copies = [s for s in local_warehouse.stats()["recent"] if s["kind"] == "COPY"]
-    assert len(copies) == 1  # it ran, and loaded nothing
+    kinds = local_warehouse.stats()["by_kind"]
+    assert (kinds["PUT"], kinds["COPY"], kinds["REMOVE"]) == (3, 1, 3), kinds  # the COPY loaded nothing
     counts = (
         get_client()
         .execute(f"SELECT COUNT(*), COUNT(DISTINCT record_uuid) FROM {CATALOG}.{schema}.typed")
         .rows
     )
-    assert counts == [(30, 30)]
+    assert counts == [(1000, 1000)]
     assert staged_files(local_warehouse, schema) == []

@@ -16,11 +16,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pytest_django import Settings
 
 from access.testing import ApiCaller
+from records.api.ingest import UploadLimit, UploadTooLarge
 from records.jobs.ingest import ingest_file
+from records.jobs.lifecycle import jobs_requeue
 from records.jobs.tasks import job_run_task
 from records.models import Job
 from records.testing import WELLS_COLUMNS, WELLS_DEFINITION, well
 from warehouse.client import get_client
+from warehouse.local.testing import LocalWarehouseProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -159,7 +162,7 @@ def test_a_client_without_modify_is_refused_before_the_body_is_read(wells: dict[
 
 
 def test_a_table_changed_since_submit_fails_the_job_and_loads_nothing(
-    alice: ApiCaller, wells: dict[str, str]
+    alice: ApiCaller, wells: dict[str, str], local_warehouse: LocalWarehouseProcess
 ) -> None:
     """The job checks the file again against the table as it is when it runs: a column gone
     meanwhile fails it, nothing loaded, its file deleted."""
@@ -172,12 +175,18 @@ def test_a_table_changed_since_submit_fails_the_job_and_loads_nothing(
         "record_uuid STRING, is_deleted BOOLEAN, inserted_at TIMESTAMP, inserted_by STRING)"
     )
     job = Job.objects.get(job_id=response.json()["job_id"])
+    local_warehouse.reset_stats()
     job_run_task.apply(args=(job.pk,))
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.error is not None, job.result
     assert "spuddate" in job.error["message"] and "nothing was loaded" in job.error["message"], job.error
     assert get_client().execute(f"SELECT COUNT(*) FROM {table}").rows == [(0,)]
     assert leftovers() == []
+    # Its first try staged its file with the cached columns (COPY INTO refused them): removed.
+    kinds = local_warehouse.stats()["by_kind"]
+    assert (kinds.get("PUT"), kinds.get("COPY"), kinds.get("REMOVE")) == (1, 1, 1), kinds
+    staging = local_warehouse.data_dir / "volumes" / CATALOG / wells["schema"] / "records_staging"
+    assert [path for path in staging.rglob("*") if path.is_file()] == []
 
 
 def test_a_large_multipart_file_goes_to_disk_and_becomes_the_jobs(
@@ -201,3 +210,42 @@ def test_a_large_multipart_file_goes_to_disk_and_becomes_the_jobs(
     assert refused.status_code == 400, refused.json()
     assert refused.json()["details"]["invalid_lines"][0]["line"] == 30_001
     assert leftovers() == [ingest_file(job.job_id, "csv").name]  # Django deleted the refused part
+
+
+def test_a_raw_body_needs_a_content_length_that_is_a_number(alice: ApiCaller, wells: dict[str, str]) -> None:
+    chunked = post_raw(alice, wells, wells_csv(2), CONTENT_LENGTH="")
+    assert chunked.status_code == 411, chunked.json()
+    lying = post_raw(alice, wells, wells_csv(2), CONTENT_LENGTH="12abc")
+    assert lying.status_code == 400, lying.json()
+    assert leftovers() == []
+
+
+def test_a_multipart_body_over_the_limit_is_a_413_whatever_it_declares(
+    alice: ApiCaller, wells: dict[str, str], settings: Settings
+) -> None:
+    settings.RECORDS_INGEST_MAX_BYTES = 1000
+    upload = SimpleUploadedFile("wells.csv", wells_csv(20).encode(), content_type="text/csv")
+    declared = alice.http.post("/api/v1/records/ingest", {**wells, "file": upload})
+    assert declared.status_code == 413, declared.json()
+    # Counted as the bytes arrive, too (a Content-Length may lie or be absent).
+    handler = UploadLimit()
+    assert handler.receive_data_chunk(b"x" * 600, 0) == b"x" * 600
+    with pytest.raises(UploadTooLarge):
+        handler.receive_data_chunk(b"x" * 600, 600)
+    assert leftovers() == []
+
+
+def test_a_table_without_record_uuid_is_refused(alice: ApiCaller, schema: str) -> None:
+    get_client().execute(f"CREATE TABLE {CATALOG}.{schema}.plain (id BIGINT)")
+    response = post_raw(alice, {"catalog": CATALOG, "schema": schema, "table": "plain"}, "id\n1\n")
+    assert response.status_code == 400, response.json()
+    assert "record_uuid" in response.json()["message"]
+
+
+def test_a_failed_ingest_is_not_requeued(alice: ApiCaller, wells: dict[str, str]) -> None:
+    response = post_raw(alice, wells, wells_csv(2))
+    job = Job.objects.get(job_id=response.json()["job_id"])
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED)
+    outcome = jobs_requeue(job_ids=[job.pk])
+    assert [j.pk for j in outcome.uploads_gone] == [job.pk] and not outcome.requeued
+    assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED

@@ -133,3 +133,14 @@ def test_audit_values_and_record_uuids_are_the_same_on_every_attempt(tmp_path: P
         paths.append(path)
     assert pq.read_table(paths[0]).equals(pq.read_table(paths[1]))
     assert pc.count_distinct(pq.read_table(paths[0])["record_uuid"]).as_py() == 2
+
+
+def test_map_keys_are_written_as_their_key_type(tmp_path: Path) -> None:
+    columns = (Column("counts", "MAP<INT,STRING>"), Column("flags", "MAP<BOOLEAN,DOUBLE>"))
+    rows = validate_rows(columns, [{"counts": {"1": "one", "2": None}, "flags": {"true": 1.5}}])
+    writer = PartWriter(tmp_path / "part.parquet", columns)
+    writer.write(rows)
+    writer.close()
+    assert pq.read_table(tmp_path / "part.parquet").to_pylist() == [
+        {"counts": [(1, "one"), (2, None)], "flags": [(True, 1.5)]}
+    ]

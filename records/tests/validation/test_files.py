@@ -173,3 +173,45 @@ def test_too_many_rows_is_a_413_and_an_empty_file_a_400(
     path.write_text("id\n")
     with pytest.raises(FileProblem, match="no rows"):
         check_file(path, "csv", CsvOptions(), COLUMNS, max_rows=20)
+
+
+def test_what_is_not_plain_ascii_digits_stays_text_and_bad_bytes_are_named(tmp_path: Path) -> None:
+    """``float()`` would take "1_000" and other scripts' digits, ``int()`` raises past 4,300
+    digits: such text stays text (validation refuses it); a byte that is not UTF-8 is a 400."""
+    path = tmp_path / "a.csv"
+    path.write_text("id,score\n1,1_000\n2,\u0661\u0662\n" + "9" * 5000 + ",1e5\n")
+    rows = [row for _, row in rows_of(path, "csv")]
+    assert rows == [
+        {"id": 1, "score": "1_000"},
+        {"id": 2, "score": "\u0661\u0662"},
+        {"id": "9" * 5000, "score": 1e5},
+    ]
+    with pytest.raises(SchemaValidationError, match="Line 2: Column 'score' expects number, got str"):
+        check_file(path, "csv", CsvOptions(), COLUMNS, max_rows=10)
+    path.write_bytes(b"id,note\n1,ok\n2,\xff\xfe\n")
+    with pytest.raises(FileProblem, match="not UTF-8"):
+        rows_of(path, "csv")
+
+
+def test_long_values_are_read_up_to_the_line_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(f"id,note\n1,{'x' * 200_000}\n")  # past the csv module's own 128 KiB
+    assert rows_of(path, "csv")[0][1]["note"] == "x" * 200_000
+    monkeypatch.setattr(files, "MAX_LINE_BYTES", 1000)
+    ndjson = tmp_path / "a.ndjson"
+    ndjson.write_text('{"id": 1}\n{"note": "' + "x" * 2000 + '"}\n')
+    with pytest.raises(FileProblem, match="Line 2 is longer than 1000 bytes"):
+        rows_of(ndjson, "ndjson")
+
+
+def test_parquet_maps_and_unsupported_types(tmp_path: Path) -> None:
+    path = tmp_path / "a.parquet"
+    maps = pa.array([[("a", 1)], []], pa.map_(pa.string(), pa.int64()))
+    pq.write_table(pa.table({"id": pa.array([1, 2]), "m": maps}), path)
+    assert [row["m"] for _, row in rows_of(path, "parquet")] == [{"a": 1}, {}]
+    pq.write_table(pa.table({"id": pa.array([1]), "t": pa.array([datetime.time(1, 2)])}), path)
+    with pytest.raises(FileProblem, match="Parquet column 't' is time64"):
+        rows_of(path, "parquet")
+    pq.write_table(pa.table([pa.array([1]), pa.array([2])], names=["id", "ID"]), path)
+    with pytest.raises(FileProblem, match="two columns named 'ID'"):
+        rows_of(path, "parquet")
