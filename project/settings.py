@@ -339,6 +339,7 @@ CELERY_PERIODIC_QUEUE = "periodic"
 CELERY_TASK_ROUTES: dict[str, Any] = {
     "records.tasks.jobs_republish_stale_task": {"queue": CELERY_PERIODIC_QUEUE},
     "records.webhooks.webhooks_republish_due_task": {"queue": CELERY_PERIODIC_QUEUE},
+    "records.tasks.ingest_dir_sweep_task": {"queue": CELERY_PERIODIC_QUEUE},
     "audit.tasks.*": {"queue": CELERY_PERIODIC_QUEUE},
 }
 CELERY_TASK_SOFT_TIME_LIMIT: int = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
@@ -362,6 +363,11 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
         "task": "audit.tasks.apilog_ship_task",
         "schedule": DATABRICKS_LOG_SHIP_INTERVAL_SECONDS,
         "options": {"expires": DATABRICKS_LOG_SHIP_INTERVAL_SECONDS},
+    },
+    "records-sweep-ingest-dir": {
+        "task": "records.tasks.ingest_dir_sweep_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
     "audit-purge-api-log": {
         "task": "audit.tasks.apilog_purge_task",

@@ -20,7 +20,9 @@ Progress: ``files_total``, ``files_staged``, ``bytes_uploaded``, then ``rows_loa
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -90,6 +92,46 @@ def _remove_staged(folder: str, parts: int, report: ProgressReport | None = None
         _remove_quietly(f"{folder}/{name}")
     if report is not None:
         report(files_in_volume=0)
+
+
+def ingest_dir_sweep(*, older_than: float) -> list[str]:
+    """Delete what RECORDS_INGEST_DIR holds for nobody, last changed more than ``older_than``
+    seconds ago: an upload whose request died (a web process killed mid-body), a staging
+    folder whose worker died, and a job's file whose job is final or gone (the job_finished
+    receiver deletes those at once; this catches a receiver that did not run). The names."""
+    folder = ingest_dir()
+    cutoff = time.time() - older_than
+    final = {Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELED}
+    removed = []
+    for path in folder.iterdir():
+        try:
+            if path.stat().st_mtime > cutoff:
+                continue
+            job_id = _job_id_of(path)
+            if job_id is not None:
+                status = Job.objects.filter(job_id=job_id).values_list("status", flat=True).first()
+                if status is not None and status not in final:
+                    continue  # a job still to run: its file waits
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path.name)
+        except FileNotFoundError:
+            continue  # gone meanwhile (its job finished)
+    if removed:
+        logger.info("removed %s leftover upload file(s) from %s: %s", len(removed), folder, removed[:20])
+    return removed
+
+
+def _job_id_of(path: Path) -> uuid.UUID | None:
+    """The job a job's file (``<job id>.<format>``) belongs to; ``None`` for other names."""
+    if path.suffix not in INGEST_SUFFIXES.values():
+        return None
+    try:
+        return uuid.UUID(path.stem)
+    except ValueError:
+        return None
 
 
 def staging_volume(table: TableName) -> VolumeName:

@@ -16,6 +16,7 @@ from ..models import Job
 from . import lifecycle
 from .errors import JobFailed, JobLost
 from .group import Group, group_execute, job_group
+from .ingest import ingest_dir_sweep
 from .lifecycle import retry_delay
 from .queue import JOB_RUN_TASK, JOBS_REPUBLISH_STALE_TASK
 from .run import job_execute
@@ -127,3 +128,13 @@ def _run_group(group: Group) -> None:
 def jobs_republish_stale_task() -> int:
     """Beat: take over jobs whose lease ran out; publish queued jobs no worker picked up."""
     return lifecycle.jobs_republish_stale()
+
+
+@shared_task(name="records.tasks.ingest_dir_sweep_task", ignore_result=True)
+def ingest_dir_sweep_task() -> int:
+    """Beat, hourly: what RECORDS_INGEST_DIR holds for nobody for a day is deleted."""
+    return len(ingest_dir_sweep(older_than=INGEST_LEFTOVER_SECONDS))
+
+
+# An upload or staging folder untouched this long belongs to a request or worker that died.
+INGEST_LEFTOVER_SECONDS = 24 * 3600.0

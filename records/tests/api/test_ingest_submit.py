@@ -6,6 +6,8 @@ No worker runs here: a job accepted waits, with its file in RECORDS_INGEST_DIR u
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +21,7 @@ from access.testing import ApiCaller
 from records.api.ingest import UploadLimit, UploadTooLarge
 from records.jobs.ingest import ingest_file
 from records.jobs.lifecycle import jobs_requeue
-from records.jobs.tasks import job_run_task
+from records.jobs.tasks import ingest_dir_sweep_task, job_run_task
 from records.models import Job
 from records.testing import WELLS_COLUMNS, WELLS_DEFINITION, well
 from warehouse.client import get_client
@@ -249,3 +251,27 @@ def test_a_failed_ingest_is_not_requeued(alice: ApiCaller, wells: dict[str, str]
     outcome = jobs_requeue(job_ids=[job.pk])
     assert [j.pk for j in outcome.uploads_gone] == [job.pk] and not outcome.requeued
     assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
+
+
+def test_the_hourly_sweep_deletes_what_waits_for_nobody(alice: ApiCaller, wells: dict[str, str]) -> None:
+    """An upload whose request died, a worker's staging folder, a final job's file: deleted
+    once a day old; a queued job's file and anything recent stay."""
+    waiting = Job.objects.get(job_id=post_raw(alice, wells, wells_csv(2)).json()["job_id"])
+    finished = Job.objects.get(job_id=post_raw(alice, wells, wells_csv(3)).json()["job_id"])
+    Job.objects.filter(pk=finished.pk).update(status=Job.Status.SUCCEEDED)
+    folder = Path(settings.RECORDS_INGEST_DIR)
+    (folder / "upload-abc123").write_text("half a body")
+    (folder / "stage-xyz").mkdir()
+    (folder / "stage-xyz" / "part-00001.parquet").write_bytes(b"x")
+    (folder / "upload-recent").write_text("arriving")
+    day_old = time.time() - 25 * 3600
+    for name in (
+        "upload-abc123",
+        "stage-xyz",
+        ingest_file(waiting.job_id, "csv").name,
+        ingest_file(finished.job_id, "csv").name,
+    ):
+        os.utime(folder / name, (day_old, day_old))
+    removed = ingest_dir_sweep_task.apply().get()
+    assert removed == 3
+    assert leftovers() == sorted([ingest_file(waiting.job_id, "csv").name, "upload-recent"])
