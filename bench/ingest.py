@@ -37,6 +37,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.jobs_throughput import _count  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 from records.examples import WELLS_DEFINITION, WELLS_ROW  # noqa: E402
 
@@ -155,22 +156,7 @@ def run_ingest(stack: Stack, csv_path: Path, rows: int) -> dict[str, Any]:
 
 def _count_wells(stack: Stack) -> tuple[int, int]:
     """COUNT(*) and COUNT(DISTINCT api10) of the wells table, through the connector."""
-    from databricks import sql as dbsql
-
-    with (
-        dbsql.connect(
-            server_hostname="127.0.0.1",
-            http_path="/sql/1.0/warehouses/local",
-            access_token=stack.env["LOCAL_WAREHOUSE_TOKEN"],
-            _connection_uri=f"{stack.warehouse_url}/sql/1.0/warehouses/local",
-            enable_telemetry=False,
-        ) as connection,
-        connection.cursor() as cursor,
-    ):
-        cursor.execute("SELECT COUNT(*), COUNT(DISTINCT api10) FROM bench.s.wells")
-        row = cursor.fetchone()
-        assert row is not None
-        return int(row[0]), int(row[1])
+    return _count(stack, "bench.s.wells", key="api10")
 
 
 def run_write(stack: Stack, rows: int) -> dict[str, Any]:

@@ -139,8 +139,8 @@ def _run(stack: Stack, options: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _count(stack: Stack, table: str) -> tuple[int, int]:
-    """COUNT(*) and COUNT(DISTINCT id) of ``table`` through the connector."""
+def _count(stack: Stack, table: str, key: str = "id") -> tuple[int, int]:
+    """COUNT(*) and COUNT(DISTINCT ``key``) of ``table`` through the connector."""
     from databricks import sql as dbsql
 
     with (
@@ -153,7 +153,7 @@ def _count(stack: Stack, table: str) -> tuple[int, int]:
         ) as connection,
         connection.cursor() as cursor,
     ):
-        cursor.execute(f"SELECT COUNT(*), COUNT(DISTINCT id) FROM {table}")  # noqa: S608 (our own names)
+        cursor.execute(f"SELECT COUNT(*), COUNT(DISTINCT {key}) FROM {table}")  # noqa: S608 (our own names)
         row = cursor.fetchone()
         assert row is not None
         return int(row[0]), int(row[1])

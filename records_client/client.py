@@ -144,24 +144,15 @@ class Client:
             query["schema_definition"] = json.dumps(list(schema_definition))
         if callback_url is not None:
             query["callback_url"] = callback_url
-        key = idempotency_key or str(uuid.uuid4())
-        first_wait = None if wait is None else min(MAX_WAIT_SECONDS, wait)
-        if first_wait is not None:
-            query["wait"] = f"{first_wait:.3f}"
-        started = time.monotonic()
-        response = self._request(
+        return self._send_job(
             "POST",
             "records/ingest",
+            wait,
+            idempotency_key,
             params=query,
             content=file,
-            headers={"Idempotency-Key": key, "Content-Type": _MEDIA_TYPES[file_format]},
-            extra_timeout=first_wait or 0,
-            retry=True,
+            headers={"Content-Type": _MEDIA_TYPES[file_format]},
         )
-        job = Job.from_body(response.json())
-        if wait is not None and not job.finished and wait > MAX_WAIT_SECONDS:
-            job = self.wait(job.job_id, wait - (time.monotonic() - started))
-        return job
 
     def upsert(
         self,
@@ -336,15 +327,35 @@ class Client:
     ) -> Job:
         if callback_url is not None:
             body = {**body, "callback_url": callback_url}
+        return self._send_job(method, path, wait, idempotency_key, json_body=body)
+
+    def _send_job(
+        self,
+        method: str,
+        path: str,
+        wait: float | None,
+        idempotency_key: str | None,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json_body: Any = None,
+        content: Path | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Job:
+        """Submit with an Idempotency-Key (re-sent on a lost answer) and the first ``?wait`` the
+        service takes; a longer ``wait`` goes on with long polls."""
         key = idempotency_key or str(uuid.uuid4())
         first_wait = None if wait is None else min(MAX_WAIT_SECONDS, wait)
+        query = dict(params or {})
+        if first_wait is not None:
+            query["wait"] = f"{first_wait:.3f}"
         started = time.monotonic()
         response = self._request(
             method,
             path,
-            json_body=body,
-            params=None if first_wait is None else {"wait": f"{first_wait:.3f}"},
-            headers={"Idempotency-Key": key},
+            json_body=json_body,
+            content=content,
+            params=query or None,
+            headers={**(headers or {}), "Idempotency-Key": key},
             extra_timeout=first_wait or 0,
             retry=True,
         )

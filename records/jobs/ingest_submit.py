@@ -24,16 +24,13 @@ from access.models import ApiClient
 from common.errors import ApiError
 from warehouse.sql import TableName
 
-from ..catalog import TableNotFound, require_schema, table_columns
 from ..models import Job
-from ..sql import with_audit_columns
 from ..tables import Column, user_columns
 from ..validation.files import CsvOptions, check_file
-from ..validation.table import check_definition_matches
 from .ingest import ingest_file
 from .parquet import UnsupportedColumnType, arrow_schema
 from .payloads import IngestPayload
-from .submit import job_submit, request_fingerprint
+from .submit import job_submit, request_fingerprint, write_target
 
 
 @dataclass(frozen=True)
@@ -49,21 +46,7 @@ def ingest_target(client: ApiClient, data: dict[str, Any]) -> IngestTarget:
     table = TableName(data["catalog"], data["schema"], data["table"])
     privileges = privileges_of(client)
     privileges.require("MODIFY", table)
-    definition: tuple[Column, ...] | None = data.get("columns")
-    existing = table_columns(table)
-    if existing is not None:
-        if definition is not None:
-            check_definition_matches(table, definition, user_columns(existing))
-        target = existing
-    elif not data.get("auto_create") or definition is None:
-        raise TableNotFound(
-            f"Table {table} does not exist; send auto_create with a schema_definition to create it",
-            details={"table": str(table)},
-        )
-    else:
-        privileges.require("CREATE_TABLE", table)
-        require_schema(table)
-        target = with_audit_columns(definition)
+    target, _ = write_target(table, data, privileges)
     if not any(c.name.lower() == "record_uuid" for c in target):
         raise ApiError(
             f"Table {table} has no record_uuid column: ingest needs it to land each row exactly once",

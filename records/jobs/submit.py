@@ -173,28 +173,39 @@ def _checked_rows(
     """Rows checked against the table that will receive them: the existing table's real columns
     (a definition must agree with it), or the definition of the table this job creates; each
     row given its record_uuid. The rows, and the columns of that table."""
-    definition: tuple[Column, ...] | None = data.get("columns")
-    existing = table_columns(table)
+    target, exists = write_target(table, data, privileges)
     rows = data["rows"]
-    if existing is not None:
-        writable = user_columns(existing)
-        if definition is not None:
-            check_definition_matches(table, definition, writable)
+    if exists:
+        writable = user_columns(target)
         check_known_columns(table, rows, writable)
         rows = validate_rows(writable, rows)
-        target = existing
-    elif not data.get("auto_create") or definition is None:
+    # Else the rows were checked against the definition by the serializer.
+    for row, record_uuid in zip(rows, new_record_uuids(len(rows)), strict=True):
+        row["record_uuid"] = record_uuid
+    return rows, target
+
+
+def write_target(
+    table: TableName, data: dict[str, Any], privileges: Privileges
+) -> tuple[tuple[Column, ...], bool]:
+    """The columns (audit columns included) of the table rows go to, and whether it exists:
+    the existing table's (``data["columns"]``, a definition, must agree with it), or, with
+    ``auto_create``, those of the table the job will create (``CREATE_TABLE`` needed, the
+    schema must exist); ``TableNotFound`` otherwise. For writes, upserts and ingests."""
+    definition: tuple[Column, ...] | None = data.get("columns")
+    existing = table_columns(table)
+    if existing is not None:
+        if definition is not None:
+            check_definition_matches(table, definition, user_columns(existing))
+        return existing, True
+    if not data.get("auto_create") or definition is None:
         raise TableNotFound(
             f"Table {table} does not exist; send auto_create with a schema_definition to create it",
             details={"table": str(table)},
         )
-    else:
-        privileges.require("CREATE_TABLE", table)
-        require_schema(table)
-        target = with_audit_columns(definition)  # rows were checked against it by the serializer
-    for row, record_uuid in zip(rows, new_record_uuids(len(rows)), strict=True):
-        row["record_uuid"] = record_uuid
-    return rows, target
+    privileges.require("CREATE_TABLE", table)
+    require_schema(table)
+    return with_audit_columns(definition), False
 
 
 def _keyed_payload(
