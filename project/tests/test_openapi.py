@@ -34,7 +34,7 @@ STATUSES = {
     ("get", "/api/v1/healthcheck"): {"200", "405"},
     ("post", "/api/v1/records/write"): {"202", "200", "201", *SUBMIT_ERRORS},
     ("post", "/api/v1/records/upsert"): {"202", "200", *SUBMIT_ERRORS},
-    ("post", "/api/v1/records/ingest"): {"202", "200", "201", *SUBMIT_ERRORS},
+    ("post", "/api/v1/records/ingest"): {"202", "200", "201", "411", *SUBMIT_ERRORS},
     ("put", "/api/v1/records/update"): {"202", "200", *SUBMIT_ERRORS},
     ("delete", "/api/v1/records/delete"): {"202", "200", *SUBMIT_ERRORS},
     ("get", "/api/v1/records/read"): {"200", "400", "401", "403", "404", "413", "414", "429", "500", "503"},

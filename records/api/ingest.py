@@ -30,7 +30,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.errors import ApiError
+from common.errors import ApiError, error_body
+from common.openapi import error_responses
 
 from ..jobs.ingest import ingest_dir
 from ..jobs.ingest_submit import ingest_submit, ingest_target
@@ -260,6 +261,16 @@ INGEST_SCHEMA = extend_schema(
         ),
         status.HTTP_200_OK: OpenApiResponse(JobSerializer, description="Finished within `wait`: failed."),
         **doc.SUBMIT_ERRORS,
+        **error_responses(
+            411,
+            descriptions={411: "A raw body without a `Content-Length` (a chunked body cannot be read)."},
+            examples={
+                411: (
+                    "no Content-Length",
+                    error_body("Send the file with a Content-Length (a chunked body cannot be read)"),
+                )
+            },
+        ),
     },
     examples=[
         OpenApiExample(
