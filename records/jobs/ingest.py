@@ -143,6 +143,23 @@ def staging_volume(table: TableName) -> VolumeName:
     return VolumeName(table.catalog, table.schema, "records_staging")
 
 
+def ingest_table_problem(table: TableName, columns: tuple[Column, ...]) -> tuple[str, str] | None:
+    """Why ingest cannot load into a table of these columns (the message and its error class),
+    or ``None``: checked at submit (a 400) and again when the job runs (the table may have
+    changed)."""
+    if not any(c.name.lower() == "record_uuid" for c in columns):
+        message = f"Table {table} has no record_uuid column: ingest needs it to land each row exactly once"
+        return message, "UNRESOLVED_COLUMN"
+    try:
+        arrow_schema(columns)
+    except UnsupportedColumnType as error:
+        return (
+            f"Table {table} has a column of type {error}, which ingest cannot write",
+            "UNSUPPORTED_COLUMN_TYPE",
+        )
+    return None
+
+
 def ingest_run(
     job: Job, table: TableName, payload: IngestPayload, target: tuple[Column, ...], report: ProgressReport
 ) -> dict[str, Any]:
@@ -155,20 +172,11 @@ def ingest_run(
             error_class="INGEST_FILE_NOT_FOUND",
             error_type="FileNotFoundError",
         )
-    try:
-        arrow_schema(target)
-    except UnsupportedColumnType as error:
+    problem = ingest_table_problem(table, target)
+    if problem is not None:
+        message, error_class = problem
         raise JobFailed(
-            f"Table {table} has a column of type {error}, which ingest cannot write: nothing was loaded",
-            error_class="UNSUPPORTED_COLUMN_TYPE",
-            error_type="SchemaValidationError",
-        ) from error
-    if not any(c.name.lower() == "record_uuid" for c in target):
-        raise JobFailed(
-            f"Table {table} has no record_uuid column: ingest needs it to land each row once: "
-            "nothing was loaded",
-            error_class="UNRESOLVED_COLUMN",
-            error_type="SchemaValidationError",
+            f"{message}: nothing was loaded", error_class=error_class, error_type="SchemaValidationError"
         )
     client = get_client()
     volume = staging_volume(table)

@@ -27,8 +27,7 @@ from warehouse.sql import TableName
 from ..models import Job
 from ..tables import Column, user_columns
 from ..validation.files import CsvOptions, check_file
-from .ingest import ingest_file
-from .parquet import UnsupportedColumnType, arrow_schema
+from .ingest import ingest_file, ingest_table_problem
 from .payloads import IngestPayload
 from .submit import job_submit, request_fingerprint, write_target
 
@@ -47,18 +46,9 @@ def ingest_target(client: ApiClient, data: dict[str, Any]) -> IngestTarget:
     privileges = privileges_of(client)
     privileges.require("MODIFY", table)
     target, _ = write_target(table, data, privileges)
-    if not any(c.name.lower() == "record_uuid" for c in target):
-        raise ApiError(
-            f"Table {table} has no record_uuid column: ingest needs it to land each row exactly once",
-            details={"table": str(table)},
-        )
-    try:
-        arrow_schema(target)
-    except UnsupportedColumnType as error:
-        raise ApiError(
-            f"Table {table} has a column of type {error}, which ingest cannot write",
-            details={"table": str(table)},
-        ) from error
+    problem = ingest_table_problem(table, target)
+    if problem is not None:
+        raise ApiError(problem[0], details={"table": str(table)})
     return IngestTarget(table, target)
 
 
